@@ -1,0 +1,209 @@
+"""Vietnamese text: normalization, accent folding, syllable tokens, sentences, abbreviations.
+
+Design choices that keep character offsets honest:
+- `normalize` is NFC plus length-preserving clean-ups, so `Document.text` stays what the
+  article says (answers are copied from it verbatim).
+- Tone-mark placement (hoà/hòa, thuý/thúy) is made irrelevant in the *matching keys*: a
+  syllable's key is its letters without the tone mark plus the tone as a digit, so every
+  placement of the same tone gives the same key.
+- `fold_accents` maps each character to exactly one character, so folded text shares the
+  offsets of the original.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Combining tone marks (the five Vietnamese tones besides the level one).
+_TONES = {"\u0300": "2", "\u0301": "1", "\u0309": "3", "\u0303": "4", "\u0323": "5"}
+_SPACES = dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u3000"), " ")
+
+# A token is a number (keeping 1.750, 134,31, 9/8 whole) or a run of letters.
+TOKEN_RE = re.compile(r"\d+(?:[.,/]\d+)*|[^\W\d_]+")
+
+
+def normalize(text: str) -> str:
+    """NFC with exotic spaces made plain. Same length before and after, once NFC."""
+    return unicodedata.normalize("NFC", text).translate(_SPACES)
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    if ch in "đĐ":
+        return "d" if ch == "đ" else "D"
+    base = unicodedata.normalize("NFD", ch)[0]
+    return base if len(base) == 1 else ch
+
+
+def fold_accents(text: str) -> str:
+    """Strip every diacritic (đ→d), one character for one, so offsets are shared."""
+    if text.isascii():
+        return text
+    return "".join(_fold_char(c) if ord(c) > 127 else c for c in text)
+
+
+def has_diacritics(text: str) -> bool:
+    return fold_accents(text) != text
+
+
+@lru_cache(maxsize=200_000)
+def syllable_key(syllable: str) -> str:
+    """Lower-cased syllable with its tone moved to a trailing digit: hoà, hòa → 'hoa2'."""
+    s = unicodedata.normalize("NFD", syllable.lower())
+    tone = ""
+    kept = []
+    for c in s:
+        if c in _TONES:
+            tone = _TONES[c]
+        else:
+            kept.append(c)
+    return unicodedata.normalize("NFC", "".join(kept)) + tone
+
+
+def canonical(text: str) -> str:
+    """A matching form of a whole string: keys of its tokens joined by spaces."""
+    return " ".join(syllable_key(m.group()) for m in TOKEN_RE.finditer(normalize(text)))
+
+
+def token_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in TOKEN_RE.finditer(text)]
+
+
+def syllables(text: str) -> list[str]:
+    """Lower-cased tokens as written (NFC)."""
+    return [m.group().lower() for m in TOKEN_RE.finditer(normalize(text))]
+
+
+def is_accented_query(text: str, threshold: float = 0.25) -> bool:
+    """True when the text is typed with diacritics (most Vietnamese syllables carry one)."""
+    toks = [t for t in syllables(text) if not t[0].isdigit()]
+    if not toks:
+        return False
+    return sum(has_diacritics(t) for t in toks) / len(toks) >= threshold
+
+
+def _with_bigrams(units: list[str], prefix: str) -> list[str]:
+    grams = [prefix + u for u in units]
+    grams += [f"{prefix}{a}_{b}" for a, b in zip(units, units[1:])]
+    return grams
+
+
+def index_terms(text: str) -> list[str]:
+    """BM25 terms of a passage: accented keys and folded forms, unigrams and bigrams."""
+    toks = syllables(text)
+    keys = [syllable_key(t) for t in toks]
+    folded = [fold_accents(t) for t in toks]
+    return _with_bigrams(keys, "") + _with_bigrams(folded, "~")
+
+
+def query_terms(text: str) -> list[str]:
+    """BM25 terms of a question: exact keys if typed with diacritics, else folded forms."""
+    toks = syllables(text)
+    if is_accented_query(text):
+        return _with_bigrams([syllable_key(t) for t in toks], "")
+    return _with_bigrams([fold_accents(t) for t in toks], "~")
+
+
+# --- sentences -------------------------------------------------------------------------
+
+_ABBREV_DOTS = r"(?:TP|Tp|tp|TS|ThS|Ths|PGS|GS|BS|Q|TT|TX|NXB|Mr|Mrs|Dr|St|v\.v)"
+# A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) then
+# whitespace and an upper-case letter, digit, quote or bracket; or at a paragraph break.
+_SENT_END = re.compile(r"(?<=[.!?…])([\"”’»)\]]*)\s+(?=[\"“‘«(\[]?[A-ZÀ-Ỹ\dĐ])|\n\s*\n|\n")
+_NO_BREAK_BEFORE = re.compile(rf"\b{_ABBREV_DOTS}\.$")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence in text[start:end], whitespace trimmed, offsets absolute.
+
+    Keeps `1.750`, `134,31km2`, `TP. Hồ Chí Minh`, `TS. Nguyễn`, `(Ảnh: …)` inside one sentence.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cur = start
+    for m in _SENT_END.finditer(text, start, end):
+        piece_end = m.end(1) if m.group(1) is not None else m.start()
+        if "\n" not in m.group() and _NO_BREAK_BEFORE.search(text, cur, piece_end):
+            continue
+        if _inside_parens(text, cur, piece_end):
+            continue
+        spans.append((cur, piece_end))
+        cur = m.end()
+    spans.append((cur, end))
+    return [s for s in (_trim(text, a, b) for a, b in spans) if s[1] > s[0]]
+
+
+def _inside_parens(text: str, a: int, b: int) -> bool:
+    seg = text[a:b]
+    return seg.count("(") > seg.count(")")
+
+
+def _trim(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    return a, b
+
+
+def split_sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+# --- administrative abbreviations ----------------------------------------------------
+
+ABBREVIATIONS: dict[str, str] = {
+    "NSNN": "ngân sách nhà nước",
+    "HĐND": "hội đồng nhân dân",
+    "UBND": "ủy ban nhân dân",
+    "KT-XH": "kinh tế - xã hội",
+    "KTXH": "kinh tế - xã hội",
+    "QPAN": "quốc phòng - an ninh",
+    "QP-AN": "quốc phòng - an ninh",
+    "ANQP": "an ninh - quốc phòng",
+    "CN - TTCN": "công nghiệp - tiểu thủ công nghiệp",
+    "CN-TTCN": "công nghiệp - tiểu thủ công nghiệp",
+    "TTCN": "tiểu thủ công nghiệp",
+    "TUV": "tỉnh ủy viên",
+    "BTV": "ban thường vụ",
+    "BCH": "ban chấp hành",
+    "MTTQ": "mặt trận tổ quốc",
+    "HTX": "hợp tác xã",
+    "ĐBSCL": "đồng bằng sông cửu long",
+    "TP.": "thành phố",
+    "TP": "thành phố",
+    "TX.": "thị xã",
+    "TT.": "thị trấn",
+    "THCS": "trung học cơ sở",
+    "THPT": "trung học phổ thông",
+    "CNH-HĐH": "công nghiệp hóa - hiện đại hóa",
+    "XHCN": "xã hội chủ nghĩa",
+    "TTXVN": "thông tấn xã việt nam",
+    "ĐBQH": "đại biểu quốc hội",
+    "GDP": "tổng sản phẩm",
+}
+
+
+def _abbrev_pattern(abbr: str) -> str:
+    core = re.escape(abbr).replace(r"\ ", r"\s*").replace(r"\-", r"\s*-\s*")
+    return rf"(?<![\w.]){core}(?![\w])" if not abbr.endswith(".") else rf"(?<![\w.]){core}"
+
+
+_ABBR_RES = [(re.compile(_abbrev_pattern(a)), a, e) for a, e in ABBREVIATIONS.items()]
+_EXP_RES = [(re.compile(r"\b" + re.escape(canonical(e)) + r"\b"), a) for a, e in ABBREVIATIONS.items()]
+
+
+def abbreviation_expansions(text: str) -> str:
+    """Extra words to index with `text`: each abbreviation's expansion and each expansion's
+    abbreviation, so "ngân sách nhà nước" finds "NSNN" and back."""
+    extra: list[str] = []
+    for rx, _abbr, expansion in _ABBR_RES:
+        if rx.search(text):
+            extra.append(expansion)
+    canon = canonical(text)
+    for rx, abbr in _EXP_RES:
+        if rx.search(canon):
+            extra.append(abbr.rstrip("."))
+    return " ".join(dict.fromkeys(extra))
