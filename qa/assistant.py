@@ -1,0 +1,138 @@
+"""The Python API: one object that indexes a corpus and answers questions about it.
+
+    from qa import Assistant
+    bot = Assistant.open(corpus=["seeds"])       # builds or updates the index as needed
+    answer = bot.ask("Ai là Bí thư Tỉnh ủy Lai Châu?")
+    print(answer.text, answer.citations[0].title)
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from embeddings import Embedder, SentenceTransformerEmbedder
+from qa.chunking import ChunkingConfig
+from qa.conversation import refers_to_person, resolve_followup
+from qa.corpus import load_corpus
+from qa.errors import BadQuestionError
+from qa.index import BuildReport, Progress, SearchIndex, build_index, expected_manifest, load_index
+from qa.reader import Reader, make_reader
+from qa.retrieval import HybridRetriever
+from qa.settings import Settings
+from qa.store import IndexStore
+from qa.types import Answer, Passage
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None,
+                 reader: Reader | None = None):
+        self.settings = Settings.from_env() if settings is None else settings
+        self.embedder = embedder if embedder is not None else SentenceTransformerEmbedder(
+            self.settings.embedding_model, batch_size=self.settings.batch_size)
+        self.reader = reader if reader is not None else make_reader(self.settings)
+        self.store = IndexStore(self.settings.index_dir)
+        self._index: SearchIndex | None = None
+        self._retriever: HybridRetriever | None = None
+        self._lock = threading.RLock()
+
+    # --- building ----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, *, progress: Progress | None = None,
+             **overrides) -> Assistant:
+        """Load the index, building or updating it from the corpus when needed."""
+        settings = Settings.from_env(**overrides) if settings is None else settings
+        bot = cls(settings)
+        bot.update_index(progress=progress)
+        return bot
+
+    @property
+    def chunking(self) -> ChunkingConfig:
+        return ChunkingConfig(target_tokens=self.settings.chunk_tokens,
+                              max_tokens=self.embedder.max_tokens)
+
+    def update_index(self, paths: Sequence[Path | str] | None = None, *, rebuild: bool = False,
+                     progress: Progress | None = None, on_skip=None) -> BuildReport:
+        """Index the corpus (`paths`, else the settings' corpus); only changed articles are
+        re-embedded."""
+        paths = list(paths) if paths else list(self.settings.corpus)
+        docs = load_corpus(paths, on_skip=on_skip)
+        with self._lock:
+            index, report = build_index(docs, self.store, self.embedder, self.chunking,
+                                        rebuild=rebuild, dense_kind=self.settings.dense_index,
+                                        progress=progress)
+            self._set_index(index)
+        return report
+
+    def load(self) -> SearchIndex:
+        """Load the saved index (no building); errors say what to run."""
+        with self._lock:
+            if self._index is None:
+                self._set_index(load_index(self.store, expected_manifest(self.embedder,
+                                                                          self.chunking)))
+            return self._index
+
+    def _set_index(self, index: SearchIndex) -> None:
+        self._index = index
+        if hasattr(self.reader, "term_weight"):  # the rule reader weighs words by rarity
+            self.reader.term_weight = index.lexical.idf
+        self._retriever = HybridRetriever(index, self.embedder, mode=self.settings.retrieval_mode,
+                                          dense_weight=self.settings.dense_weight)
+
+    @property
+    def index(self) -> SearchIndex:
+        return self.load()
+
+    # --- asking ------------------------------------------------------------------------
+
+    def check_question(self, question: str) -> str:
+        q = " ".join((question or "").split())
+        if not q:
+            raise BadQuestionError("Câu hỏi đang trống: hãy nhập một câu hỏi.")
+        if len(q) > self.settings.max_question_chars:
+            raise BadQuestionError(
+                f"Câu hỏi quá dài ({len(q)} ký tự); giới hạn là "
+                f"{self.settings.max_question_chars} ký tự.")
+        if not any(ch.isalnum() for ch in q):
+            raise BadQuestionError("Câu hỏi không có chữ hay số nào để tìm kiếm.")
+        return q
+
+    def search(self, query: str, k: int | None = None) -> list[Passage]:
+        self.load()
+        return self._retriever.search(self.check_question(query),
+                                      self.settings.top_k if k is None else k)
+
+    def ask(self, question: str, history: Sequence[str | tuple[str, str | None]] = (),
+            k: int | None = None) -> Answer:
+        """Answer `question` as the next turn after `history` (earlier questions, oldest first,
+        or (question, answer) pairs when the answers are known)."""
+        question = self.check_question(question)
+        history = self._with_answers(question, list(history))
+        resolved = resolve_followup(question, history)
+        self.load()
+        passages = self._retriever.search(resolved, self.settings.top_k if k is None else k)
+        answer = self.reader.read(resolved, passages)
+        return _with_question(answer, question, resolved)
+
+    def _with_answers(self, question: str, history: list) -> list:
+        """"Đồng chí đó…" needs the person the previous turn answered: where only the
+        questions are known (eval rows, the CLI), answer the previous one first."""
+        if not history or not refers_to_person(question):
+            return history
+        last = history[-1]
+        if isinstance(last, str):
+            earlier = self.ask(last, history[:-1])
+            history[-1] = (last, None if earlier.abstained else earlier.text)
+        return history
+
+
+def _with_question(answer: Answer, question: str, resolved: str) -> Answer:
+    from dataclasses import replace
+
+    return replace(answer, question=question,
+                   resolved_question=resolved if resolved != question else None)

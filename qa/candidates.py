@@ -1,0 +1,218 @@
+"""Candidate answer spans in a sentence: numbers with units, dates, people, places,
+organisations, lists, and description clauses. Offsets are relative to the sentence.
+
+Rules, not a model: they run offline in microseconds and explain themselves. Each candidate
+carries a `strength` in [0, 1]: how sure the rule is that the span is of its type.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.question import DATE, DESCRIPTION, LIST, ORG, PERSON, PLACE, QUANTITY
+
+_NUM = r"\d+(?:[.,]\d+)*"
+_QUALIFIER = (r"(?:(?:hơn|trên|gần|khoảng|chừng|dưới|ít nhất|tối thiểu|tối đa|đạt|hầu hết|gần như"
+              r"|xấp xỉ|chỉ|từ|tới|đến)\s+)")
+# units kept with the number; counted nouns ("đảng viên", "tổ chức") are not part of the answer,
+# except "người" (population) which people write as part of the figure
+_UNIT = (r"(?:\s*(?:%|km2|km²|km|m2|m²|m3|ha|hécta|héc-ta|tấn|kg|tạ|lít|"
+         r"(?:nghìn|ngàn|triệu|tỷ|tỉ)(?:\s+(?:đồng|USD|người))?|đồng(?!\s+chí)|USD|người|tuổi|lần)(?![\w]))")
+NUMBER_RE = re.compile(
+    rf"(?<![\w/.,]){_QUALIFIER}?{_NUM}(?:\s*[-–]\s*{_NUM})?(?:/{_NUM})?{_UNIT}?(?![\w/])", re.I)
+DATE_RE = re.compile(
+    r"(?<![\w/])(?:\d{1,2}\s*[-–]\s*)?\d{1,2}/\d{1,2}(?:/\d{2,4})?(?![\w/])"
+    r"|(?<!\w)(?:tháng\s+\d{1,2}(?:/\d{4})?|năm\s+\d{4}|quý\s+[IV]+(?:/\d{4})?)(?!\w)"
+    r"|(?<![\w/])\d{4}(?![\w/])", re.I)
+_PLACE_TYPES = (r"tỉnh|thành phố|TP\.|huyện|quận|thị xã|thị trấn|xã|phường|bản|thôn|xóm|tổ dân phố"
+                r"|ấp|làng|vùng|miền|nước|đảo|sông|núi")
+_ORG_HEADS = (r"Ban|Sở|Bộ|Ủy ban|UBND|HĐND|Hội đồng|Hội|Đảng bộ|Đảng ủy|Chi bộ|Công ty|Tập đoàn"
+              r"|Trường|Tòa án|Viện|Cục|Tổng cục|Văn phòng|Mặt trận|Đoàn|Liên đoàn|Quân đội|Công an"
+              r"|Bệnh viện|Ngân hàng|Tỉnh ủy|Thành ủy|Huyện ủy")
+_UPPER = "[A-Z" + "".join(chr(c) for c in range(0xC0, 0x1EFF) if chr(c).isupper()) + "]"
+_CAP_WORD = rf"{_UPPER}[\w'’]*(?:-[\w'’]+)*"
+CAP_RUN_RE = re.compile(rf"{_CAP_WORD}(?:\s+{_CAP_WORD})*")
+HONORIFIC_RE = re.compile(r"(?:đồng chí|ông|bà|anh|chị|đ/c|GS|PGS|TS|ThS|Thượng tướng|Trung tướng"
+                          r"|Thiếu tướng|Đại tá|Thượng tá)\.?\s*$", re.I)
+PLACE_BEFORE_RE = re.compile(rf"(?:{_PLACE_TYPES})\s*$", re.I)
+ORG_RE = re.compile(rf"(?<!\w)(?:{_ORG_HEADS})(?:\s+(?:[\w-]+))*?\s+{_CAP_WORD}(?:\s+{_CAP_WORD})*")
+
+SURNAMES = set("""
+Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Giàng Lò Sùng Vàng Hà
+Tráng Lường Đinh Trịnh Mai Tạ Lương Tô Cao Chu Lâm Quách Thái Triệu Vương Phùng Kiều Lã Tăng
+Khổng Mạc Đào Nông La Lục Lầu Mùa Hầu Thào Chảo Tẩn Bàn Nghiêm Âu Đàm Khuất Lưu Hứa Thân Văn
+Tống Doãn Diệp Ông Lại Quan Viên Yên Kim Giáp Bạch Đoàn Trương Tòng Quàng Cầm Điêu Vi Hoàng
+""".split())
+# capitalised words that start sentences or titles, never a name on their own
+_NOT_NAME = set("""
+Đại Hội Đảng Bộ Ban Chấp Hành Thường Vụ Trực Tỉnh Thành Huyện Ủy Ủy Xã Phường Bí Thư Phó Chủ
+Tịch Nghị Quyết Chỉ Thị Kế Hoạch Nhiệm Kỳ Trung Ương Quốc Hội Chính Phủ Nhà Nước Sáng Chiều
+Trong Theo Tại Với Đồng Chí Ông Bà Các Những Sau Trước Ngày Năm Tháng Nhân Dân Mặt Trận Tổ
+Quyết Định Văn Kiện Báo Cáo Đây Đó Này Khi Để Cùng Qua Cụ Thể Đến Từ Về Trên Dưới Hiện Bên
+""".split())
+
+
+@dataclass(frozen=True)
+class Candidate:
+    start: int
+    end: int
+    kind: str
+    strength: float
+
+
+def _strip_trailing(text: str, a: int, b: int) -> tuple[int, int]:
+    while b > a and text[b - 1] in " ,.;:)(\"“”'":
+        b -= 1
+    while a < b and text[a] in " ,.;:)(\"“”'":
+        a += 1
+    return a, b
+
+
+_YEARISH = re.compile(r"(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?")
+
+
+def numbers(sent: str) -> list[Candidate]:
+    out = []
+    for m in NUMBER_RE.finditer(sent):
+        a, b = _strip_trailing(sent, *m.span())
+        if _is_day_month(sent[a:b]):
+            continue  # 9/8 is a date, not a fraction
+        strength = 0.3 if _YEARISH.fullmatch(sent[a:b]) else 0.9
+        out.append(Candidate(a, b, QUANTITY, strength))
+    return out
+
+
+def _is_day_month(span: str) -> bool:
+    m = re.fullmatch(r"(?:\d{1,2}\s*[-–]\s*)?(\d{1,2})/(\d{1,2})(?:/\d{2,4})?", span.strip())
+    return bool(m) and 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12
+
+
+def dates(sent: str) -> list[Candidate]:
+    out = []
+    for m in DATE_RE.finditer(sent):
+        a, b = _strip_trailing(sent, *m.span())
+        span = sent[a:b]
+        if "/" in span and not _is_day_month(span) and span.count("/") == 1:
+            continue  # 16/16 is a fraction
+        strength = 0.95 if "/" in span else (0.3 if span[:1].isdigit() else 0.6)
+        out.append(Candidate(a, b, DATE, strength))
+    return out
+
+
+def _name_in_run(words: list[tuple[int, int]], sent: str) -> tuple[int, int] | None:
+    """The person-name part of a run of capitalised words: from the first surname on."""
+    for i, (a, _b) in enumerate(words):
+        w = sent[a:words[i][1]]
+        if w in SURNAMES and 2 <= len(words) - i <= 4:
+            return words[i][0], words[-1][1]
+    return None
+
+
+def people(sent: str) -> list[Candidate]:
+    out = []
+    for m in CAP_RUN_RE.finditer(sent):
+        words = [w.span() for w in re.finditer(r"\S+", m.group())]
+        words = [(m.start() + a, m.start() + b) for a, b in words]
+        before = sent[max(0, m.start() - 30):m.start()]
+        if PLACE_BEFORE_RE.search(before):
+            # "tỉnh Lào Cai Hoàng Giang": a place, then maybe a name from a later surname on
+            later = [i for i, (a, b) in enumerate(words) if i > 0 and sent[a:b] in SURNAMES]
+            if not later:
+                continue
+            words = words[later[0]:]
+        while words and sent[words[0][0]:words[0][1]] in _NOT_NAME:
+            words = words[1:]
+        if len(words) < 2:
+            continue
+        span = _name_in_run(words, sent)
+        honorific = bool(HONORIFIC_RE.search(sent[max(0, words[0][0] - 20):words[0][0]]))
+        if span is None:
+            if len(words) > 4:
+                continue
+            span, strength = (words[0][0], words[-1][1]), 0.5 if honorific else 0.3
+        else:
+            strength = 1.0 if honorific or span[0] != words[0][0] else 0.85
+        if span[0] != words[0][0]:
+            honorific = False
+        out.append(Candidate(span[0], span[1], PERSON, strength))
+    return out
+
+
+def places(sent: str) -> list[Candidate]:
+    out = []
+    for m in re.finditer(rf"(?<!\w)({_PLACE_TYPES})\s+({_CAP_WORD}(?:\s+{_CAP_WORD})*)", sent, re.I):
+        if not m.group(2)[0].isupper():
+            continue
+        out.append(Candidate(m.start(2), m.end(2), PLACE, 0.9))
+        out.append(Candidate(m.start(1), m.end(2), PLACE, 0.8))
+    return out
+
+
+def organizations(sent: str) -> list[Candidate]:
+    return [Candidate(*_strip_trailing(sent, *m.span()), ORG, 0.8) for m in ORG_RE.finditer(sent)]
+
+
+_ITEM_START = re.compile(rf"(?:(?:{_PLACE_TYPES})\s+)?{_UPPER}|(?:{_PLACE_TYPES})\b", re.I)
+
+
+def lists(sent: str) -> list[Candidate]:
+    """Enumerations "A, B và C" whose items look alike (names, or typed names)."""
+    out = []
+    for m in re.finditer(r"\s(?:và|hoặc)\s", sent):
+        tail_end = re.search(r"[,.;:()]|$", sent[m.end():])
+        last = (m.end(), m.end() + tail_end.start())
+        items = [last]
+        pos = m.start()
+        while True:
+            comma = sent.rfind(",", 0, pos)
+            if comma < 0:
+                break
+            seg = (comma + 1, pos)
+            text = sent[seg[0]:seg[1]].strip()
+            if not text or len(text.split()) > 6 or not _ITEM_START.match(text):
+                break
+            items.insert(0, (seg[0], pos))
+            pos = comma
+        if len(items) < 2:
+            continue
+        # the first item: from its last typed-name start (drop "quy mô dân số của ")
+        first_start = pos if pos != m.start() else None
+        head = sent[max(0, pos - 60):pos] if first_start is not None else sent[:m.start()]
+        base = max(0, pos - 60) if first_start is not None else 0
+        starts = [x.start() for x in re.finditer(rf"(?<!\w)(?:{_PLACE_TYPES})\s+{_UPPER}|(?<![\w\s])\s*{_UPPER}", head)]
+        if not starts:
+            continue
+        a = base + starts[-1]
+        a, b = _strip_trailing(sent, a, last[1])
+        if b - a > 4:
+            out.append(Candidate(a, b, LIST, 0.8))
+    return out
+
+
+def clauses(sent: str) -> list[Candidate]:
+    """Clauses between punctuation, for description questions."""
+    out = []
+    a = 0
+    for m in re.finditer(r"[,;:]\s|$", sent):
+        s, e = _strip_trailing(sent, a, m.start())
+        if e - s > 2:
+            out.append(Candidate(s, e, DESCRIPTION, 0.5))
+        a = m.end()
+    return out
+
+
+EXTRACTORS = {QUANTITY: numbers, DATE: dates, PERSON: people, PLACE: places, ORG: organizations,
+              LIST: lists, DESCRIPTION: clauses}
+
+
+def candidates(sent: str, kind: str) -> list[Candidate]:
+    """Spans of the asked type; other types' spans are added with a lower strength so a
+    mis-typed question can still be answered."""
+    main = EXTRACTORS[kind](sent)
+    if kind == LIST:
+        main += [Candidate(c.start, c.end, c.kind, 0.4) for c in places(sent) + people(sent)]
+    if kind in (PLACE, ORG):
+        other = organizations if kind == PLACE else places
+        main += [Candidate(c.start, c.end, kind, 0.5) for c in other(sent)]
+    return main

@@ -1,0 +1,101 @@
+"""Sentence-aware chunks with a small overlap, sized in the embedding model's own tokens.
+
+Every chunk keeps its character offsets in the document text (`doc.text[c.start:c.end] ==
+c.text`). The budget leaves room for the title, which is embedded with each chunk, so the
+model never truncates silently (all-MiniLM-L6-v2 stops at 256 word pieces, and a Vietnamese
+syllable often takes two).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from qa.text import TOKEN_RE, sentence_spans
+from qa.types import Chunk, Document
+
+TokenCounter = Callable[[str], int]
+_WORD_RE = re.compile(r"\S+")
+
+
+def approx_tokens(text: str) -> int:
+    """A model-free estimate (two word pieces a syllable) for tests and tools without a model."""
+    return 2 * len(TOKEN_RE.findall(text)) + text.count(",")
+
+
+@dataclass(frozen=True)
+class ChunkingConfig:
+    target_tokens: int = 250  # aim for this many model tokens per chunk
+    max_tokens: int = 254  # the model's limit (special tokens excluded)
+    overlap_sentences: int = 1  # sentences repeated from the previous chunk
+    max_overlap_tokens: int = 60  # ...unless they are longer than this
+
+    def as_dict(self) -> dict:
+        return {"target_tokens": self.target_tokens, "max_tokens": self.max_tokens,
+                "overlap_sentences": self.overlap_sentences,
+                "max_overlap_tokens": self.max_overlap_tokens}
+
+
+def embedding_text(title: str, chunk_text: str) -> str:
+    """What the dense model sees for a chunk: the article title, then the chunk."""
+    return f"{title}\n{chunk_text}" if title else chunk_text
+
+
+def chunk_document(doc: Document, count: TokenCounter = approx_tokens,
+                   config: ChunkingConfig | None = None) -> list[Chunk]:
+    config = ChunkingConfig() if config is None else config
+    title_cost = count(doc.title) + 1 if doc.title else 0
+    budget = max(16, min(config.target_tokens, config.max_tokens - title_cost))
+    units = list(_units(doc.text, count, budget))
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(units):
+        j, used = i, 0
+        while j < len(units) and (j == i or used + units[j][2] <= budget):
+            used += units[j][2]
+            j += 1
+        start, end = units[i][0], units[j - 1][1]
+        chunks.append(Chunk(doc.doc_id, start, end, doc.text[start:end]))
+        if j >= len(units):
+            break
+        # step back for the overlap, but always move forward
+        back = 0
+        while (back < config.overlap_sentences and j - back - 1 > i
+               and units[j - back - 1][2] <= config.max_overlap_tokens):
+            back += 1
+        i = j - back
+    return chunks
+
+
+def _units(text: str, count: TokenCounter, budget: int) -> Iterable[tuple[int, int, int]]:
+    """(start, end, tokens) of each sentence; sentences over budget cut at word boundaries."""
+    for a, b in sentence_spans(text):
+        n = count(text[a:b])
+        if n <= budget:
+            yield a, b, n
+            continue
+        yield from _split_long(text, a, b, count, budget)
+
+
+def _split_long(text: str, a: int, b: int, count: TokenCounter, budget: int):
+    """Cut an over-long sentence into pieces of whole words; word costs are counted once
+    (a word-piece tokenizer splits on whitespace first, so the sum is exact for it)."""
+    piece_start, used, last_end = None, 0, a
+    for m in _WORD_RE.finditer(text, a, b):
+        n = count(m.group())
+        if piece_start is not None and used + n > budget:
+            yield piece_start, last_end, used
+            piece_start, used = None, 0
+        if piece_start is None:
+            piece_start = m.start()
+        used += n
+        last_end = m.end()
+    if piece_start is not None:
+        yield piece_start, last_end, used
+
+
+def chunk_documents(docs: Iterable[Document], count: TokenCounter = approx_tokens,
+                    config: ChunkingConfig | None = None) -> list[Chunk]:
+    return [c for d in docs for c in chunk_document(d, count, config)]
+

@@ -1,0 +1,154 @@
+"""Follow-up questions resolved with the chat history, before retrieval.
+
+"Phường này có bao nhiêu đảng viên?" after a question about phường Kỳ Sơn becomes
+"Phường Kỳ Sơn có bao nhiêu đảng viên?"; "Còn phường Đoàn Kết thì sao?" re-asks the previous
+question with phường Đoàn Kết in place of phường Kỳ Sơn; "đồng chí đó" becomes the person the
+previous answer named. Matching runs on accent-folded text, which has the same offsets as the
+original, so questions typed without diacritics resolve the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.text import fold_accents
+
+_TYPES = ("thành phố", "thị xã", "thị trấn", "tổ dân phố", "phường", "xã", "tỉnh", "huyện",
+          "quận", "bản", "thôn", "đảng bộ", "đảng ủy", "chi bộ", "khóa", "khoá", "nhiệm kỳ")
+_TYPE_RE = "|".join(re.escape(fold_accents(t)) for t in _TYPES)
+_UP = "[A-Z" + "".join(chr(c) for c in range(0xC0, 0x1EFF) if chr(c).isupper()) + "]"
+_NAME_CAP = rf"(?:{_UP}[\w]*(?:\s+{_UP}[\w]*)*|[IVXLCDM]+\b|\d{{4}}\s*-\s*\d{{4}})"
+_DEMONSTRATIVE = r"(?:này|đó|ấy|nói trên|trên|vừa nêu|kể trên)"
+_DEMO_F = fold_accents(_DEMONSTRATIVE)
+_PERSON_PRONOUN = re.compile(
+    fold_accents(r"(?<!\w)(?:đồng chí|ông|bà|người|vị|cán bộ)\s+(?:này|đó|ấy|nói trên|vừa nêu)(?!\w)"),
+    re.I)
+_ELSE_RE = re.compile(
+    fold_accents(r"^\s*(?:(?:còn|thế còn|vậy còn|vậy|thế)\s+)?(.+?)\s+(?:thì sao|thì thế nào|thì như thế nào"
+                 r"|thì sao nhỉ|thế nào)\s*\??\s*$|^\s*(?:còn|thế còn|vậy còn)\s+(.+?)\s*\??\s*$"),
+    re.I)
+
+
+@dataclass(frozen=True)
+class Mention:
+    kind: str  # the folded type word ("phuong"), or "" for a bare name
+    text: str  # as written, type word included
+
+
+def mentions(question: str) -> list[Mention]:
+    """Typed names in a question, in order: "phường Kỳ Sơn", "khóa XVII", "tỉnh Lai Châu"."""
+    folded = fold_accents(question).lower()
+    out = []
+    for m in re.finditer(rf"(?<!\w)({_TYPE_RE})\s+", folded):
+        rest = question[m.end():]
+        cap = re.match(_NAME_CAP, rest)
+        if cap:
+            name = cap.group()
+        elif not any(c.isupper() for c in question[1:]):  # typed all lower case
+            words = re.match(r"(?:\w+\s+){0,1}\w+", rest)
+            name = words.group() if words else ""
+            if re.fullmatch(_DEMO_F, fold_accents(name.split()[0]).lower() if name else ""):
+                name = ""
+        else:
+            name = ""
+        if name:
+            out.append(Mention(m.group(1), question[m.start():m.end()] + name))
+    return out
+
+
+def _last_person(history: Sequence[tuple[str, str | None]]) -> str | None:
+    from qa.candidates import people  # the reader's name rules, on questions and answers
+
+    for q, a in reversed(history):
+        if a and a.strip():
+            found = people("Ông " + a)
+            if found or len(a.split()) <= 5:
+                return a.strip()
+        found = people(q)
+        if found:
+            c = found[-1]
+            return q[c.start:c.end]
+    return None
+
+
+def refers_to_person(question: str) -> bool:
+    return _PERSON_PRONOUN.search(fold_accents(question).lower()) is not None
+
+
+def _substitute(frame: str, new: Mention) -> str:
+    """The frame question with its mention of the same kind replaced by `new`."""
+    ms = mentions(frame)
+    same = [m for m in ms if m.kind == new.kind] or ms
+    if not same:
+        return f"{frame.rstrip(' ?')} ({new.text})?"
+    old = same[-1]
+    i = frame.rfind(old.text)
+    return frame[:i] + new.text + frame[i + len(old.text):]
+
+
+def resolve_followup(question: str, history: Sequence[str | tuple[str, str | None]] = ()) -> str:
+    """The question as it would read on its own, given earlier turns (oldest first).
+
+    A turn is a question, or a (question, answer) pair when the answer is known.
+    """
+    turns = [(h, None) if isinstance(h, str) else (h[0], h[1]) for h in history]
+    resolved: list[tuple[str, str | None]] = []
+    for q, a in turns:  # earlier follow-ups are resolved first, in order
+        resolved.append((_resolve_one(q, resolved), a))
+    return _resolve_one(question, resolved)
+
+
+def _resolve_one(question: str, history: list[tuple[str, str | None]]) -> str:
+    q = " ".join(question.split())
+    if not history or not q:
+        return q
+    folded = fold_accents(q).lower()
+    prior = [m for h, _ in history for m in mentions(h)]
+
+    # "Còn phường Đoàn Kết thì sao?": the previous question about another place
+    m = _ELSE_RE.match(folded)
+    if m:
+        g = 1 if m.group(1) else 2
+        target = q[m.start(g):m.end(g)]
+        new = mentions(target)
+        new_m = new[0] if new else Mention("", target)
+        frame = history[-1][0]
+        if new_m.kind == "":
+            ms = mentions(frame)
+            if ms:
+                old = ms[-1]
+                kept = old.text[: len(old.text) - len(old.text.split(maxsplit=1)[-1])] if " " in old.text else ""
+                new_m = Mention(old.kind, kept + target)
+        return _substitute(frame, new_m)
+
+    # "đồng chí đó", "ông ấy": the person named last
+    pm = _PERSON_PRONOUN.search(folded)
+    if pm:
+        person = _last_person(history)
+        if person:
+            return q[: pm.start()] + person + q[pm.end():]
+
+    # "phường này", "khóa này": the last mention of that kind
+    changed = False
+    for dm in reversed(list(re.finditer(rf"(?<!\w)({_TYPE_RE})\s+{_DEMO_F}(?!\w)", folded))):
+        same = [p for p in prior if p.kind == dm.group(1)]
+        if same:
+            text = same[-1].text
+            if q[dm.start()].isupper():
+                text = text[0].upper() + text[1:]
+            q = q[: dm.start()] + text + q[dm.end():]
+            changed = True
+    if changed:
+        return q
+
+    # no name of its own: carry the last place or organisation over
+    if not mentions(q) and prior and not _has_proper_name(q):
+        return f"{q.rstrip(' ?')} ({prior[-1].text})?"
+    return q
+
+
+def _has_proper_name(q: str) -> bool:
+    words = q.split()[1:]
+    return any(w[:1].isupper() for w in words)

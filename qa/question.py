@@ -1,0 +1,161 @@
+"""Question analysis: the expected answer type and the words an answer sentence should share.
+
+Works the same typed with or without diacritics: patterns are written with diacritics and
+compared on folded text when the question carries none.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from qa.text import TOKEN_RE, fold_accents, is_accented_query, normalize, syllable_key
+
+PERSON, QUANTITY, DATE, PLACE, ORG, LIST, DESCRIPTION = (
+    "PER", "NUM", "DATE", "LOC", "ORG", "LIST", "DESC")
+
+# Checked in this order: the first type whose pattern matches wins.
+_TYPE_PATTERNS: list[tuple[str, str]] = [
+    (DATE, r"khi nào|bao giờ|lúc nào|ngày nào|ngày bao nhiêu|ngày mấy|hôm nào|năm nào|năm bao nhiêu"
+           r"|tháng nào|tháng mấy|thời gian nào|thời điểm nào|những ngày nào|vào ngày|từ ngày nào"
+           r"|thời gian diễn ra|diễn ra khi"),
+    (PERSON, r"\bai\b|người nào|đồng chí nào|vị nào|ông nào|bà nào|những ai|tên là gì|họ tên"),
+    (QUANTITY, r"bao nhiêu|\bmấy\b|tỷ lệ|tỉ lệ|diện tích|dân số|số lượng|phần trăm|tổng số"),
+    (PLACE, r"ở đâu|đâu|nơi nào|địa điểm nào|tỉnh nào|huyện nào|xã nào|phường nào|thành phố nào"
+            r"|quận nào|thị xã nào|quốc gia nào|nước nào|địa bàn nào|vùng nào|khu vực nào"),
+    (ORG, r"cơ quan nào|tổ chức nào|đơn vị nào|ban nào|đảng bộ nào|công ty nào|trường nào"
+          r"|đội nào|sở nào|bộ nào|doanh nghiệp nào"),
+    (LIST, r"những .{1,40} nào|gồm những|bao gồm|gồm các|các .{1,30} nào|kể tên"),
+    (DESCRIPTION, r"\bgì\b|như thế nào|thế nào|vì sao|tại sao|ra sao|bằng cách nào|nhằm mục đích"
+                  r"|làm sao|nội dung"),
+]
+_TYPE_RES = [(t, re.compile(p)) for t, p in _TYPE_PATTERNS]
+_TYPE_RES_FOLDED = [(t, re.compile(fold_accents(p))) for t, p in _TYPE_PATTERNS]
+
+# Function words and question words: never content to match.
+STOPWORDS = set("""
+ai là gì nào bao nhiêu mấy khi đâu ở của và có được như thế vì sao tại không những các một
+cho trong từ đến với thì đã sẽ còn về do này ấy theo ra vào lúc trên hay hoặc nơi gồm bằng
+cách người đó nhằm mục thời gian ngày nay bị hãy làm sự việc tên rằng cũng vẫn rất nhất lại
+""".split())
+_FOLDED_STOP = {fold_accents(w) for w in STOPWORDS} - {"dang", "ban", "bi", "thu", "tinh", "so",
+                                                       "xa", "the", "lam", "ten", "ngay", "vao"}
+_STOP_KEYS = {syllable_key(w) for w in STOPWORDS}
+# "bao nhiêu X" / "mấy X": the unit the answer number should carry ("bao nhiêu đảng viên")
+_UNIT_AFTER = re.compile(r"(?:bao nhiêu|mấy)\s+((?:[^\W\d_]+\s*){1,3})")
+_UNIT_AFTER_FOLDED = re.compile(fold_accents(_UNIT_AFTER.pattern))
+
+
+# Paraphrases common in news questions: a question word on the left also looks for the
+# words on the right (at a lower weight), so "bao nhiêu người đang sống" finds "dân số".
+PARAPHRASES: dict[str, tuple[str, ...]] = {
+    "sống": ("dân số",), "sinh sống": ("dân số",), "cư dân": ("dân số",),
+    "rộng": ("diện tích",), "diễn ra": ("tổ chức",), "khai mạc": ("tổ chức",),
+    "đắc cử": ("bầu",), "trúng cử": ("bầu",), "tái đắc cử": ("bầu", "tái cử"),
+    "bổ nhiệm": ("chỉ định",), "chỉ định": ("bổ nhiệm",), "thành lập": ("hợp nhất", "sáp nhập"),
+    "hợp nhất": ("sáp nhập", "thành lập"), "sáp nhập": ("hợp nhất", "thành lập"),
+    "lãnh đạo": ("bí thư", "chủ tịch"), "đứng đầu": ("bí thư", "chủ tịch"),
+    "mỗi năm": ("hằng năm", "hàng năm", "năm"), "hằng năm": ("mỗi năm", "hàng năm"),
+    "kết nạp": ("phát triển",), "mục tiêu": ("phấn đấu", "chỉ tiêu"),
+    "phấn đấu": ("mục tiêu", "chỉ tiêu"), "tham dự": ("dự",), "có mặt": ("dự",),
+}
+PLAN_WORDS = ("phấn đấu", "mục tiêu", "chỉ tiêu", "sẽ", "dự kiến", "kế hoạch", "định hướng",
+              "đến năm")
+PLACE_TYPE_WORDS = ("tỉnh", "thành phố", "huyện", "quận", "thị xã", "thị trấn", "xã", "phường",
+                    "bản", "thôn", "tổ dân phố")
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    text: str
+    answer_type: str
+    accented: bool
+    content: tuple[str, ...]  # matching forms of content syllables (keys or folded)
+    unit: tuple[str, ...]  # matching forms of the words after "bao nhiêu"
+    entities: tuple[tuple[str, ...], ...] = ()  # named things the answer must be about
+    related: tuple[str, ...] = ()  # paraphrase words, matched at a lower weight
+    plan: bool | None = None  # asks about a target (True), a past fact (False), or unsure
+
+    def form(self, token: str) -> str:
+        """The matching form of a token of an answer sentence, comparable to `content`."""
+        return syllable_key(token) if self.accented else fold_accents(token.lower())
+
+
+def analyze(question: str) -> QuestionAnalysis:
+    q = normalize(question).strip()
+    accented = is_accented_query(q)
+    low = q.lower() if accented else fold_accents(q.lower())
+    regs = _TYPE_RES if accented else _TYPE_RES_FOLDED
+    answer_type = next((t for t, rx in regs if rx.search(low)), DESCRIPTION)
+    toks = [m.group() for m in TOKEN_RE.finditer(q)]
+    if accented:
+        content = [syllable_key(t) for t in toks if syllable_key(t) not in _STOP_KEYS]
+    else:
+        content = [fold_accents(t.lower()) for t in toks
+                   if fold_accents(t.lower()) not in _FOLDED_STOP]
+    unit: tuple[str, ...] = ()
+    m = (_UNIT_AFTER if accented else _UNIT_AFTER_FOLDED).search(low)
+    if m:
+        words = m.group(1).split()
+        form = syllable_key if accented else (lambda w: w)
+        unit = tuple(form(w) for w in words)
+    form = syllable_key if accented else (lambda w: fold_accents(w.lower()))
+    related = []
+    for phrase, alts in PARAPHRASES.items():
+        if _has_phrase(low, phrase, accented):
+            related += [form(w) for alt in alts for w in alt.split()]
+    plan = True if any(_has_phrase(low, w, accented) for w in PLAN_WORDS) else (
+        False if _has_phrase(low, "đã", accented) else None)
+    return QuestionAnalysis(q, answer_type, accented, tuple(content), unit,
+                            tuple(_entities(q, accented)), tuple(dict.fromkeys(related)), plan)
+
+
+def _has_phrase(low: str, phrase: str, accented: bool) -> bool:
+    p = phrase if accented else fold_accents(phrase)
+    return re.search(rf"(?<!\w){re.escape(p)}(?!\w)", low) is not None
+
+
+# Capitalised words of titles and bodies ("Đại hội", "Bí thư", "Đảng bộ"): not names.
+_COMMON_CAPS = {fold_accents(w).lower() for w in """
+Đại Hội Đảng Bộ Ban Chấp Hành Thường Vụ Trực Tỉnh Thành Huyện Ủy Xã Phường Bí Thư Phó Chủ
+Tịch Nghị Quyết Chỉ Thị Kế Hoạch Nhiệm Kỳ Trung Ương Quốc Hội Chính Phủ Nhà Nước Cơ Quan
+Đồng Chí Ông Bà Các Những Mặt Trận Tổ Quốc Hội Đồng Nhân Dân Lần Thứ Khóa Khoá Đoàn Thể
+""".split()}
+
+
+def _entities(q: str, accented: bool) -> list[tuple[str, ...]]:
+    """Proper names in the question: runs of capitalised words (not the first word), and the
+    words after a place type ("phường Kỳ Sơn", also typed as "phuong ky son")."""
+    toks = [m.group() for m in TOKEN_RE.finditer(q)]
+    form = syllable_key if accented else (lambda w: fold_accents(w.lower()))
+    out: list[tuple[str, ...]] = []
+    run: list[str] = []
+    for i, t in enumerate(toks + [""]):
+        if i > 0 and t[:1].isupper() and not t.isdigit():
+            run.append(t)
+            continue
+        while run and fold_accents(run[0]).lower() in _COMMON_CAPS:
+            run = run[1:]
+        if len(run) >= 2 or (len(run) == 1 and run[0].isupper() and len(run[0]) >= 2):
+            out.append(tuple(form(x) for x in run))
+        run = []
+    if accented:
+        lowered = [t.lower() for t in toks]
+        types = {w for w in PLACE_TYPE_WORDS if " " not in w}
+    else:
+        lowered = [fold_accents(t.lower()) for t in toks]
+        types = {fold_accents(w) for w in PLACE_TYPE_WORDS if " " not in w} - {"ban"}
+    for i, t in enumerate(lowered[:-1]):
+        if t in types and i + 2 < len(toks) + 1:
+            nxt = [x for x in toks[i + 1:i + 3] if not x.isdigit()]
+            if len(nxt) == 2 and not any(form(x) in _STOP_KEYS | _FOLDED_STOP for x in nxt):
+                ent = tuple(form(x) for x in nxt)
+                if ent not in out:
+                    out.append(ent)
+    # keep the longest, drop entities contained in another
+    return [e for e in out if not any(e != o and _contains(o, e) for o in out)]
+
+
+def _contains(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
+    n = len(small)
+    return any(big[i:i + n] == small for i in range(len(big) - n + 1))

@@ -1,0 +1,76 @@
+"""Hybrid retrieval: max-normalized BM25 plus a model-dependent multiple of the cosine.
+
+Why not reciprocal rank fusion: with an English model that is weak on Vietnamese, RRF lets
+the dense ranking drag good BM25 hits down (measured on XQuAD-vi: 92% → 67% paragraph hit@1).
+Adding `w · cosine` to BM25 scaled to [0, 1] keeps BM25's order wherever the dense model is
+unsure, while a stronger configured model (larger `w` in its registry entry) pulls its weight.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from embeddings import Embedder
+from qa.index import SearchIndex
+from qa.lexical import question_terms
+from qa.types import Passage
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+class Retriever(Protocol):
+    def search(self, query: str, k: int = 5) -> list[Passage]: ...
+
+
+class HybridRetriever:
+    def __init__(self, index: SearchIndex, embedder: Embedder, *, mode: str = "hybrid",
+                 dense_weight: float | None = None, candidates: int = 100):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        self.index = index
+        self.embedder = embedder
+        self.mode = mode
+        self.dense_weight = embedder.spec.dense_weight if dense_weight is None else dense_weight
+        self.candidates = candidates
+
+    def search(self, query: str, k: int = 5) -> list[Passage]:
+        n = len(self.index.chunks)
+        if n == 0 or k <= 0:
+            return []
+        lexical = self._lexical(query) if self.mode != "dense" else np.zeros(n, np.float32)
+        dense = self._dense(query, lexical) if self.mode != "bm25" else {}
+        top = lexical.max(initial=0.0)
+        norm = lexical / top if top > 0 else lexical
+        if self.mode == "bm25":
+            fused = {int(i): float(norm[i]) for i in np.argsort(-norm)[:k] if norm[i] > 0}
+        elif self.mode == "dense":
+            fused = dict(dense)
+        else:
+            ids = set(dense) | set(int(i) for i in np.argsort(-norm)[: self.candidates])
+            fused = {i: float(norm[i]) + self.dense_weight * dense.get(i, 0.0) for i in ids}
+        best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [self._passage(i, score, float(lexical[i]), dense.get(i, 0.0)) for i, score in best]
+
+    def _lexical(self, query: str) -> np.ndarray:
+        return self.index.lexical.scores(question_terms(query))
+
+    def _dense(self, query: str, lexical: np.ndarray) -> dict[int, float]:
+        """Cosine for the dense top candidates and for the BM25 top candidates."""
+        q = self.embedder.embed_batch([query], kind="query")
+        m = min(self.candidates, len(self.index.chunks))
+        scores, ids = self.index.dense.search(q, m)
+        out = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        if self.mode == "hybrid":
+            extra = [int(i) for i in np.argsort(-lexical)[:m] if int(i) not in out]
+            if extra:
+                sims = np.asarray(self.index.vectors[extra]) @ q[0]
+                out.update(zip(extra, map(float, sims)))
+        return out
+
+    def _passage(self, i: int, score: float, lexical: float, dense: float) -> Passage:
+        chunk = self.index.chunks[i]
+        doc = self.index.docs[chunk.doc_id]
+        return Passage(chunk=chunk, score=score, title=doc.title, date=doc.date, url=doc.url,
+                       lexical_score=lexical, dense_score=dense)
