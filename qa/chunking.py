@@ -64,6 +64,10 @@ def chunk_document(doc: Document, count: TokenCounter = approx_tokens,
         while (back < config.overlap_sentences and j - back - 1 > i
                and units[j - back - 1][2] <= config.max_overlap_tokens):
             back += 1
+        # the overlap must leave room for the next new sentence, or the next chunk would
+        # only repeat the end of this one
+        while back and sum(u[2] for u in units[j - back:j + 1]) > budget:
+            back -= 1
         i = j - back
     return chunks
 

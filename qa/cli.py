@@ -97,16 +97,23 @@ def cmd_index(args) -> int:
 def _open(args):
     """The assistant with its index, building it on first use (as the app does)."""
     from qa.assistant import Assistant
+    from qa.errors import IndexMismatchError
 
     bot = Assistant(_settings(args))
-    if not bot.store.exists():
-        print(f"no index at {bot.store.root} yet: building it from "
-              f"{', '.join(map(str, bot.settings.corpus))}", file=sys.stderr)
-        bar, progress = _progress_bar()
+    corpus = ", ".join(map(str, bot.settings.corpus))
+    if bot.store.exists():
         try:
-            bot.update_index(progress=progress, on_skip=_skip)
-        finally:
-            bar.close()
+            bot.load()
+            return bot
+        except IndexMismatchError as e:
+            print(f"{e}\nrebuilding it now from {corpus}", file=sys.stderr)
+    else:
+        print(f"no index at {bot.store.root} yet: building it from {corpus}", file=sys.stderr)
+    bar, progress = _progress_bar()
+    try:
+        bot.update_index(progress=progress, on_skip=_skip)
+    finally:
+        bar.close()
     return bot
 
 
@@ -128,6 +135,9 @@ def format_answer(answer) -> str:
 
 
 def cmd_ask(args) -> int:
+    from qa.assistant import Assistant
+
+    Assistant.check_question_text(args.question)  # before any index is built
     bot = _open(args)
     answer = bot.ask(args.question, args.history, k=args.k)
     if args.json:

@@ -99,8 +99,10 @@ def load_index(store: IndexStore, expected: dict | None = None, deep: bool = Fal
     if expected is not None and (diff := mismatch(manifest, expected)):
         raise IndexMismatchError(
             f"The index at {store.root} was built with other settings ({'; '.join(diff)}). "
-            f"Rebuild it: `qa index --rebuild --index-dir {store.root} CORPUS` "
-            "(or start with the same --model as the build)."
+            f"Rebuild it: `qa index --rebuild --index-dir {store.root} CORPUS`"
+            + (" (or use the model it was built with: --model "
+               f"{manifest.get('model')})." if manifest.get("model") != expected.get("model")
+               else ".")
         )
     store.verify(folder, manifest, deep=deep)
     try:

@@ -41,8 +41,8 @@ class LexicalIndex:
     @classmethod
     def build(cls, terms: Sequence[list[str]], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
         bm25 = bm25s.BM25(k1=k1, b=b)
-        # an empty chunk still needs one token for bm25s
-        bm25.index([t if t else ["\u2205"] for t in terms], show_progress=False)
+        # an empty chunk (or corpus) still needs one token for bm25s
+        bm25.index([t if t else ["\u2205"] for t in terms] or [["\u2205"]], show_progress=False)
         return cls(bm25, len(terms))
 
     def scores(self, terms: list[str]) -> np.ndarray:

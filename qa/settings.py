@@ -15,7 +15,7 @@ INDEX_HOME = Path(".qa") / "indexes"
 def default_index_dir(corpus: tuple[Path, ...]) -> Path:
     """One index per corpus, so evaluating on another corpus never clobbers the app's index."""
     resolved = "|".join(sorted(str(Path(p).expanduser().resolve()) for p in corpus))
-    slug = "-".join(Path(p).name or "corpus" for p in corpus)[:40]
+    slug = "-".join(sorted(Path(p).name or "corpus" for p in corpus))[:40]
     return INDEX_HOME / f"{slug}-{hashlib.sha1(resolved.encode()).hexdigest()[:8]}"
 
 

@@ -108,10 +108,12 @@ def query_terms(text: str) -> list[str]:
 
 # --- sentences -------------------------------------------------------------------------
 
-_ABBREV_DOTS = r"(?:TP|Tp|tp|TS|ThS|Ths|PGS|GS|BS|Q|TT|TX|NXB|Mr|Mrs|Dr|St|v\.v)"
+_ABBREV_DOTS = r"(?:TP|Tp|tp|TS|ThS|Ths|PGS|GS|BS|Q|P|TT|TX|NXB|Mr|Mrs|Dr|St|v\.v)"
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) then
 # whitespace and an upper-case letter, digit, quote or bracket; or at a paragraph break.
-_SENT_END = re.compile(r"(?<=[.!?…])([\"”’»)\]]*)\s+(?=[\"“‘«(\[]?[A-ZÀ-Ỹ\dĐ])|\n\s*\n|\n")
+UPPER = "A-Z" + "".join(chr(c) for c in range(0xC0, 0x1EFF) if chr(c).isupper())
+_SENT_END = re.compile(
+    rf"(?<=[.!?…])([\"”’»)\]]*)\s+(?=[\"“‘«(\[]?[{UPPER}\d])|\n\s*\n|\n")
 _NO_BREAK_BEFORE = re.compile(rf"\b{_ABBREV_DOTS}\.$")
 
 
