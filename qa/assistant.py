@@ -91,13 +91,17 @@ class Assistant:
     # --- asking ------------------------------------------------------------------------
 
     def check_question(self, question: str) -> str:
-        q = " ".join((question or "").split())
+        return self.check_question_text(question, self.settings.max_question_chars)
+
+    @staticmethod
+    def check_question_text(question: str, max_chars: int = Settings.max_question_chars) -> str:
+        """The question with its whitespace tidied, or BadQuestionError saying what is wrong."""
+        q = " ".join("".join(ch if ch.isprintable() else " " for ch in (question or "")).split())
         if not q:
             raise BadQuestionError("Câu hỏi đang trống: hãy nhập một câu hỏi.")
-        if len(q) > self.settings.max_question_chars:
+        if len(q) > max_chars:
             raise BadQuestionError(
-                f"Câu hỏi quá dài ({len(q)} ký tự); giới hạn là "
-                f"{self.settings.max_question_chars} ký tự.")
+                f"Câu hỏi quá dài ({len(q)} ký tự); giới hạn là {max_chars} ký tự.")
         if not any(ch.isalnum() for ch in q):
             raise BadQuestionError("Câu hỏi không có chữ hay số nào để tìm kiếm.")
         return q

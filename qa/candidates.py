@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.question import DATE, DESCRIPTION, LIST, ORG, PERSON, PLACE, QUANTITY
+from qa.question import DATE, DESCRIPTION, LIST, NAME, ORG, PERSON, PLACE, QUANTITY
 
 _NUM = r"\d+(?:[.,]\d+)*"
 _QUALIFIER = (r"(?:(?:hơn|trên|gần|khoảng|chừng|dưới|ít nhất|tối thiểu|tối đa|đạt|hầu hết|gần như"
@@ -202,17 +202,40 @@ def clauses(sent: str) -> list[Candidate]:
     return out
 
 
+
+
+def names(sent: str) -> list[Candidate]:
+    """Every run of capitalised words (foreign names, titles of works, events)."""
+    out = []
+    for m in CAP_RUN_RE.finditer(sent):
+        words = [(m.start() + x.start(), m.start() + x.end()) for x in re.finditer(r"\S+", m.group())]
+        while words and sent[words[0][0]:words[0][1]] in _NOT_NAME:
+            words = words[1:]
+        if words and len(words) <= 6:
+            out.append(Candidate(words[0][0], words[-1][1], NAME, 0.5))
+    return out
+
+
 EXTRACTORS = {QUANTITY: numbers, DATE: dates, PERSON: people, PLACE: places, ORG: organizations,
-              LIST: lists, DESCRIPTION: clauses}
+              LIST: lists, DESCRIPTION: clauses, NAME: names}
 
 
-def candidates(sent: str, kind: str) -> list[Candidate]:
-    """Spans of the asked type; other types' spans are added with a lower strength so a
-    mis-typed question can still be answered."""
+def candidates(sent: str, kind: str, broad: bool = False) -> list[Candidate]:
+    """Spans of the asked type; with `broad`, every other extractor's spans too (the learned
+    scorer weighs type agreement itself)."""
     main = EXTRACTORS[kind](sent)
     if kind == LIST:
         main += [Candidate(c.start, c.end, c.kind, 0.4) for c in places(sent) + people(sent)]
     if kind in (PLACE, ORG):
         other = organizations if kind == PLACE else places
         main += [Candidate(c.start, c.end, kind, 0.5) for c in other(sent)]
+    if broad:
+        seen = {(c.start, c.end) for c in main}
+        for extract in (numbers, dates, people, places, organizations, names, clauses):
+            if extract is EXTRACTORS[kind]:
+                continue
+            for c in extract(sent):
+                if (c.start, c.end) not in seen:
+                    seen.add((c.start, c.end))
+                    main.append(c)
     return main

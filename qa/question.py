@@ -11,21 +11,30 @@ from dataclasses import dataclass
 
 from qa.text import TOKEN_RE, fold_accents, is_accented_query, normalize, syllable_key
 
-PERSON, QUANTITY, DATE, PLACE, ORG, LIST, DESCRIPTION = (
-    "PER", "NUM", "DATE", "LOC", "ORG", "LIST", "DESC")
+PERSON, QUANTITY, DATE, PLACE, ORG, LIST, DESCRIPTION, NAME = (
+    "PER", "NUM", "DATE", "LOC", "ORG", "LIST", "DESC", "NAME")
+ANSWER_TYPES = (PERSON, QUANTITY, DATE, PLACE, ORG, LIST, DESCRIPTION, NAME)
+_PERSON_NOUNS = ("cầu thủ|diễn viên|ca sĩ|nhạc sĩ|nhà văn|nhà thơ|tác giả|nhà khoa học|vận động viên"
+                 "|huấn luyện viên|hậu vệ|tiền vệ|tiền đạo|thủ môn|thủ quân|vua|hoàng đế|nữ hoàng"
+                 "|tổng thống|thủ tướng|chủ tịch|giám đốc|nhân vật|giáo sư|học giả|kiến trúc sư"
+                 "|nghệ sĩ|triết gia|linh mục|giáo hoàng|đội trưởng|lãnh đạo|bí thư|nhà sáng lập"
+                 "|người sáng lập|nhà phát minh|kỹ sư|bác sĩ|cán bộ|đại biểu|tướng|nhà vật lý|nhà toán học")
 
 # Checked in this order: the first type whose pattern matches wins.
 _TYPE_PATTERNS: list[tuple[str, str]] = [
     (DATE, r"khi nào|bao giờ|lúc nào|ngày nào|ngày bao nhiêu|ngày mấy|hôm nào|năm nào|năm bao nhiêu"
            r"|tháng nào|tháng mấy|thời gian nào|thời điểm nào|những ngày nào|vào ngày|từ ngày nào"
            r"|thời gian diễn ra|diễn ra khi"),
-    (PERSON, r"\bai\b|người nào|đồng chí nào|vị nào|ông nào|bà nào|những ai|tên là gì|họ tên"),
-    (QUANTITY, r"bao nhiêu|\bmấy\b|tỷ lệ|tỉ lệ|diện tích|dân số|số lượng|phần trăm|tổng số"),
+    (PERSON, r"\bai\b|người nào|đồng chí nào|vị nào|ông nào|bà nào|những ai|họ tên|họ của"
+             rf"|(?:{_PERSON_NOUNS})(?:\s+\w+){{0,2}}\s+nào"),
+    (QUANTITY, r"bao nhiêu|\bmấy\b|tỷ lệ|tỉ lệ|diện tích|dân số|số lượng|phần trăm|tổng số"
+               r"|bao lâu|bao xa|bao cao"),
     (PLACE, r"ở đâu|đâu|nơi nào|địa điểm nào|tỉnh nào|huyện nào|xã nào|phường nào|thành phố nào"
             r"|quận nào|thị xã nào|quốc gia nào|nước nào|địa bàn nào|vùng nào|khu vực nào"),
     (ORG, r"cơ quan nào|tổ chức nào|đơn vị nào|ban nào|đảng bộ nào|công ty nào|trường nào"
           r"|đội nào|sở nào|bộ nào|doanh nghiệp nào"),
     (LIST, r"những .{1,40} nào|gồm những|bao gồm|gồm các|các .{1,30} nào|kể tên"),
+    (NAME, r"\btên\b.*\bgì\b|\w+\s+nào\b"),
     (DESCRIPTION, r"\bgì\b|như thế nào|thế nào|vì sao|tại sao|ra sao|bằng cách nào|nhằm mục đích"
                   r"|làm sao|nội dung"),
 ]
@@ -75,6 +84,8 @@ class QuestionAnalysis:
     entities: tuple[tuple[str, ...], ...] = ()  # named things the answer must be about
     related: tuple[str, ...] = ()  # paraphrase words, matched at a lower weight
     plan: bool | None = None  # asks about a target (True), a past fact (False), or unsure
+    left_anchor: tuple[str, ...] = ()  # words just before the question word ("hát bài" gì)
+    right_anchor: tuple[str, ...] = ()  # words just after it (ai "là bí thư")
 
     def form(self, token: str) -> str:
         """The matching form of a token of an answer sentence, comparable to `content`."""
@@ -106,8 +117,30 @@ def analyze(question: str) -> QuestionAnalysis:
             related += [form(w) for alt in alts for w in alt.split()]
     plan = True if any(_has_phrase(low, w, accented) for w in PLAN_WORDS) else (
         False if _has_phrase(low, "đã", accented) else None)
+    left, right = _anchors(toks, accented)
     return QuestionAnalysis(q, answer_type, accented, tuple(content), unit,
-                            tuple(_entities(q, accented)), tuple(dict.fromkeys(related)), plan)
+                            tuple(_entities(q, accented)), tuple(dict.fromkeys(related)), plan,
+                            left, right)
+
+
+_WH = {"ai", "gì", "nào", "đâu", "mấy", "bao", "sao"}
+_WH_FOLDED = {fold_accents(w) for w in _WH} - {"gi"} | {"gi"}
+
+
+def _anchors(toks: list[str], accented: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The two content words on each side of the question word: an answer sits in the
+    slot they leave in the evidence sentence."""
+    low = [t.lower() if accented else fold_accents(t.lower()) for t in toks]
+    wh = _WH if accented else _WH_FOLDED
+    idx = next((i for i, t in enumerate(low) if t in wh), None)
+    if idx is None:
+        return (), ()
+    end = idx + 2 if low[idx] == "bao" else idx + 1  # "bao nhiêu"
+    form = syllable_key if accented else (lambda w: fold_accents(w.lower()))
+    stop = _STOP_KEYS if accented else _FOLDED_STOP
+    left = [form(t) for t in toks[:idx] if form(t) not in stop][-2:]
+    right = [form(t) for t in toks[end:] if form(t) not in stop][:2]
+    return tuple(left), tuple(right)
 
 
 def _has_phrase(low: str, phrase: str, accented: bool) -> bool:

@@ -13,9 +13,10 @@ import threading
 from collections.abc import Sequence
 
 from qa.errors import ModelLoadError
-from qa.reader import DEFAULT_ABSTAIN_THRESHOLD
 from qa.text import sentence_spans
 from qa.types import NOT_FOUND, Answer, Citation, Passage
+
+DEFAULT_ABSTAIN_THRESHOLD = 0.3  # a softmax-mass confidence; tune per model
 
 
 class TransformerReader:

@@ -1,0 +1,134 @@
+"""Features of a candidate answer span, for the reader's linear scorer.
+
+Each feature is a number with a plain meaning (how much of the question the sentence covers,
+how close the span sits to the matched words, whether its type is the one asked for...), so a
+logistic regression fit on dev questions can weigh them, and a person can read the weights.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from qa.candidates import Candidate
+from qa.question import ANSWER_TYPES, QUANTITY, QuestionAnalysis
+
+Token = tuple[int, int, str]  # start, end (in the sentence), matching form
+
+BASE = ["bias", "type_match", "strength", "cov", "bigram", "p_cov", "entity", "prox",
+        "prox_left", "prox_right", "in_question", "unit", "plan_mismatch", "passage_rank",
+        "passage_score", "log_len", "long", "has_digit", "capitalised", "sentence_pos",
+        "left_align", "right_align", "slot"]
+FEATURES = (BASE + [f"match_{t}" for t in ANSWER_TYPES] + [f"kind_{t}" for t in ANSWER_TYPES])
+
+
+@dataclass(frozen=True)
+class SentenceContext:
+    tokens: list[Token]
+    matched: list[int]  # indices of tokens that are question words
+    cov: float
+    bigram: float
+    p_cov: float
+    entity: float
+    plan_mismatch: float
+    passage_rank: int
+    passage_score: float  # passage score / best passage score
+    sentence_pos: float  # 0 for the passage's first sentence, 1 for its last
+
+
+def _proximity(lo: int, hi: int, ctx: SentenceContext, weights: dict[str, float], side: int,
+               window: int = 6) -> float:
+    """Weighted share of question words within `window` tokens of the span, each counted
+    once at its closest occurrence; side -1 looks left only, +1 right only, 0 both."""
+    best: dict[str, float] = {}
+    for i in ctx.matched:
+        if lo <= i <= hi:
+            continue
+        if (side < 0 and i > hi) or (side > 0 and i < lo):
+            continue
+        d = lo - i if i < lo else i - hi
+        if d <= window:
+            t = ctx.tokens[i][2]
+            best[t] = max(best.get(t, 0.0), weights[t] / (1.0 + d / 2.0))
+    total = sum(weights.values()) or 1.0
+    return min(1.0, 2.0 * sum(best.values()) / total)
+
+
+def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
+             weights: dict[str, float]) -> list[float] | None:
+    toks = ctx.tokens
+    inside = [i for i, (a, b, _f) in enumerate(toks) if a >= c.start and b <= c.end]
+    if not inside:
+        return None
+    lo, hi = inside[0], inside[-1]
+    in_q = sum(1 for i in inside if toks[i][2] in weights) / len(inside)
+    unit = 0.0
+    if q.answer_type == QUANTITY and q.unit:
+        if q.unit[:2] == (q.form("phần"), q.form("trăm")):
+            unit = 1.0 if "%" in sent[c.start:c.end] else -0.5
+        else:
+            after = [toks[i][2] for i in range(hi + 1, min(len(toks), hi + 4))]
+            within = [toks[i][2] for i in inside]
+            hits = sum(1 for u in q.unit[:2] if u in after or u in within)
+            unit = hits / min(len(q.unit), 2) - 0.3
+    span = sent[c.start:c.end]
+    words = span.split()
+    match = c.kind == q.answer_type
+    base = [1.0, float(match), c.strength, ctx.cov, ctx.bigram, ctx.p_cov, ctx.entity,
+            _proximity(lo, hi, ctx, weights, 0), _proximity(lo, hi, ctx, weights, -1),
+            _proximity(lo, hi, ctx, weights, 1), in_q, unit, ctx.plan_mismatch,
+            float(ctx.passage_rank), ctx.passage_score, math.log1p(len(inside)),
+            float(len(inside) > 12), float(any(ch.isdigit() for ch in span)),
+            sum(1 for w in words if w[:1].isupper()) / max(len(words), 1), ctx.sentence_pos,
+            _aligned(toks, range(max(0, lo - 3), lo), q.left_anchor),
+            _aligned(toks, range(hi + 1, min(len(toks), hi + 4)), q.right_anchor),
+            float(c.kind == SLOT)]
+    return (base + [float(match and q.answer_type == t) for t in ANSWER_TYPES]
+            + [float(c.kind == t) for t in ANSWER_TYPES])
+
+
+def _aligned(toks: list[Token], window: range, anchor: tuple[str, ...]) -> float:
+    if not anchor:
+        return 0.0
+    near = {toks[i][2] for i in window}
+    return sum(1 for a in anchor if a in near) / len(anchor)
+
+
+SLOT = "SLOT"
+
+
+def slot_candidates(q: QuestionAnalysis, sent: str, toks: list[Token],
+                    max_len: int = 6) -> list[Candidate]:
+    """Spans right after the question's left anchor or right before its right anchor in the
+    sentence ("Lady Gaga hát [quốc ca]"), 1 to `max_len` tokens, never across punctuation."""
+    out = []
+    forms = [t[2] for t in toks]
+    breaks = {i for i in range(1, len(toks)) if re.search(r"[,.;:()\[\]\"“”!?]",
+                                                          sent[toks[i - 1][1]:toks[i][0]])}
+    if q.left_anchor:
+        for i, f in enumerate(forms):
+            if f in q.left_anchor and i + 1 < len(toks) and (i + 1) not in breaks:
+                for n in range(1, max_len + 1):
+                    j = i + n
+                    if j >= len(toks) or (j > i + 1 and j in breaks):
+                        break
+                    out.append(Candidate(toks[i + 1][0], toks[j][1], SLOT, 0.5))
+    if q.right_anchor:
+        for i, f in enumerate(forms):
+            if f in q.right_anchor and i > 0 and i not in breaks:
+                for n in range(1, max_len + 1):
+                    j = i - n
+                    if j < 0 or (j + 1) in breaks and j + 1 < i:
+                        break
+                    out.append(Candidate(toks[j][0], toks[i - 1][1], SLOT, 0.5))
+    return out
+
+
+# Hand-set weights: the fallback where no fitted weights ship (and the starting point that
+# the fitted ones were compared with).
+HAND_WEIGHTS = {
+    "bias": -2.2, "type_match": 0.8, "strength": 0.6, "cov": 1.5, "bigram": 0.6, "p_cov": 0.6,
+    "entity": 1.5, "prox": 1.0, "in_question": -1.8, "unit": 0.9, "plan_mismatch": -0.45,
+    "passage_rank": -0.06, "passage_score": 0.3, "long": -0.3,
+}
