@@ -1,0 +1,156 @@
+"""Tests for app.py: the `/ask` API of the real app (a subprocess on seeds/, called through
+gradio_client), and the app's small pure helpers. `running_app` is shared with the browser
+tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+START_TIMEOUT_S = 240
+KY_SON = "Ai được chỉ định làm Bí thư Đảng ủy phường Kỳ Sơn nhiệm kỳ 2025-2030?"
+KY_SON_TITLE = "Tập trung xây dựng Đảng bộ phường Kỳ Sơn trong sạch, vững mạnh"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _log_tail(path: Path, n: int = 3000) -> str:
+    return path.read_text(encoding="utf-8", errors="replace")[-n:] if path.exists() else ""
+
+
+def wait_until_answers(url: str, proc: subprocess.Popen, log: Path,
+                       timeout: float = START_TIMEOUT_S) -> float:
+    """Poll `/ask` until the app answers a seed question; the seconds it took."""
+    from gradio_client import Client
+
+    started, client = time.monotonic(), None
+    while time.monotonic() - started < timeout:
+        if proc.poll() is not None:
+            pytest.fail(f"the app exited with {proc.returncode}:\n{_log_tail(log)}")
+        try:
+            client = client or Client(url, verbose=False)
+            result = client.predict(KY_SON, [], api_name="/ask")
+            if result.get("answer"):
+                return time.monotonic() - started
+        except Exception:  # not listening yet
+            client = None
+        time.sleep(0.5)
+    pytest.fail(f"the app did not answer within {timeout}s:\n{_log_tail(log)}")
+
+
+@contextlib.contextmanager
+def running_app(tmp: Path) -> Iterator[str]:
+    """`python app.py` on seeds/ with its own index and uploads folders under `tmp`."""
+    port, log = free_port(), tmp / "app.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1")
+    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--corpus", str(SEEDS),
+           "--index-dir", str(tmp / "index"), "--uploads-dir", str(tmp / "uploads")]
+    with open(log, "w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        seconds = wait_until_answers(url, proc, log)
+        print(f"app answered {seconds:.1f}s after start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    from gradio_client import Client
+
+    with running_app(tmp_path_factory.mktemp("app")) as url:
+        yield Client(url, verbose=False)
+
+
+ANSWER_KEYS = {"question", "resolved_question", "answer", "message", "abstained", "confidence",
+               "evidence", "span", "citations"}
+CITATION_KEYS = {"rank", "doc_id", "title", "date", "url", "text", "start", "end", "score",
+                 "answer_start", "answer_end", "evidence_start", "evidence_end"}
+
+
+def test_ask_returns_the_answer_json(client):
+    result = client.predict(KY_SON, [], api_name="/ask")
+    assert set(result) == ANSWER_KEYS and result["question"] == KY_SON
+    assert result["answer"] == "Hoàng Văn Minh" and result["abstained"] is False
+    assert 0 < result["confidence"] <= 1 and "Hoàng Văn Minh" in result["evidence"]
+    first = result["citations"][0]
+    assert set(first) == CITATION_KEYS and first["title"] == KY_SON_TITLE
+    assert first["text"][first["answer_start"]:first["answer_end"]] == "Hoàng Văn Minh"
+    assert [c["rank"] for c in result["citations"]] == list(range(1, len(result["citations"]) + 1))
+
+
+def test_ask_follows_up_on_history(client):
+    result = client.predict("Phường này có bao nhiêu đảng viên?",
+                            ["Ai được chỉ định làm Bí thư Đảng ủy phường Kỳ Sơn?"], api_name="/ask")
+    assert result["answer"] == "1.789" and "Kỳ Sơn" in result["resolved_question"]
+
+
+def test_ask_abstains_when_the_articles_do_not_say(client):
+    result = client.predict("Đội tuyển bóng đá Việt Nam vô địch AFF Cup năm nào?", [],
+                            api_name="/ask")
+    assert result["abstained"] is True and result["answer"] == ""
+    assert result["message"] == "Không tìm thấy thông tin này trong các bài báo đã có."
+
+
+def test_bad_input_gives_a_vietnamese_error(client):
+    assert client.predict("", [], api_name="/ask") == {
+        "error": "Câu hỏi đang trống: hãy nhập một câu hỏi."}
+    assert "không hợp lệ" in client.predict("Ai?", [42], api_name="/ask")["error"]
+
+
+# --- pure helpers of app.py (no server) --------------------------------------------------
+
+
+def test_html_in_a_question_is_escaped_in_the_chat():
+    from qa import formatting as fmt
+    from qa.types import Answer
+
+    question = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    shown = fmt.render_question(question)
+    assert "<img" not in shown and "<script" not in shown and "&lt;img" in shown
+    reply = fmt.render_reply(Answer(question, "", 0.0, True, "", (), None,
+                                    resolved_question=question + " phường Kỳ Sơn"))
+    assert "<img" not in reply and "<script" not in reply
+
+
+def test_errors_reach_people_in_vietnamese():
+    import app
+    from qa.errors import BadQuestionError, IndexCorruptError
+    from qa.library import LibraryError
+
+    assert app.user_message(BadQuestionError("Câu hỏi đang trống.")) == "Câu hỏi đang trống."
+    assert app.user_message(LibraryError("Tệp quá lớn.")) == "Tệp quá lớn."
+    assert "Chỉ mục tìm kiếm bị hỏng" in app.user_message(IndexCorruptError("cannot read x"))
+    assert app.user_message(RuntimeError("Traceback ... boom")) == app.UNEXPECTED
+
+
+def test_parse_history():
+    import app
+    from qa.errors import BadQuestionError
+
+    assert app.parse_history(None) == []
+    assert app.parse_history(["a", ["b", "c"], ("d", None)]) == ["a", ("b", "c"), ("d", None)]
+    with pytest.raises(BadQuestionError):
+        app.parse_history([{"role": "user"}])
