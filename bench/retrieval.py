@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa.assistant import Assistant  # noqa: E402
+from qa.conversation import resolve_followup  # noqa: E402
 from qa.evaluation import read_jsonl  # noqa: E402
 from qa.retrieval import HybridRetriever  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -40,7 +41,8 @@ def run_mode(index, embedder, rows, mode, weight, k=5):
     answerable = [x for x in rows if x.get("answerable", True)]
     for row in answerable:
         t0 = time.perf_counter()
-        ps = r.search(row["question"], k)
+        question = resolve_followup(row["question"], list(row.get("history") or []))
+        ps = r.search(question, k)
         lat.append(1000 * (time.perf_counter() - t0))
         hit1 += bool(ps) and doc_name(ps[0].doc_id) == row["doc"]
         texts = [unicodedata.normalize("NFC", p.text).lower() for p in ps[:5]]
@@ -53,6 +55,21 @@ def run_mode(index, embedder, rows, mode, weight, k=5):
             "latency_ms_p95": round(lat[int(0.95 * (len(lat) - 1))], 2)}
 
 
+def vietnews_subset(path: Path, n: int, work: Path) -> Path:
+    """The first n articles of vietnews-20k in their own folder (never copied into the repo)."""
+    import gzip
+
+    folder = work / "vietnews"
+    folder.mkdir()
+    with gzip.open(path, "rt", encoding="utf-8") as src, \
+            gzip.open(folder / f"vietnews-{n}.jsonl.gz", "wt", encoding="utf-8") as dst:
+        for i, line in enumerate(src):
+            if i >= n:
+                break
+            dst.write(line)
+    return folder
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--questions", nargs="+", required=True, type=Path)
@@ -61,9 +78,17 @@ def main(argv=None):
     ap.add_argument("--weights", default=None, help="comma-separated dense weights to try")
     ap.add_argument("--chunk-tokens", type=int, default=None)
     ap.add_argument("--index-dir", type=Path, default=None)
+    ap.add_argument("--vietnews", type=int, default=0,
+                    help="add the first N articles of vietnews-20k.jsonl.gz as distractors")
+    ap.add_argument("--vietnews-path", type=Path,
+                    default=Path(__file__).resolve().parents[2] / "shared/data/vietnews-20k.jsonl.gz")
     args = ap.parse_args(argv)
-    index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="qa-bench-")) / "index"
-    settings = Settings.from_env(corpus=tuple(args.corpus), index_dir=index_dir,
+    work = Path(tempfile.mkdtemp(prefix="qa-bench-"))
+    index_dir = args.index_dir or work / "index"
+    corpus = list(args.corpus)
+    if args.vietnews:
+        corpus.append(vietnews_subset(args.vietnews_path, args.vietnews, work))
+    settings = Settings.from_env(corpus=tuple(corpus), index_dir=index_dir,
                                  embedding_model=args.model, chunk_tokens=args.chunk_tokens)
     bot = Assistant(settings)
     t0 = time.perf_counter()

@@ -30,11 +30,13 @@ class ChunkingConfig:
     max_tokens: int = 254  # the model's limit (special tokens excluded)
     overlap_sentences: int = 1  # sentences repeated from the previous chunk
     max_overlap_tokens: int = 60  # ...unless they are longer than this
+    paragraph_break: float = 0.5  # end a chunk at a paragraph end once this share is filled
 
     def as_dict(self) -> dict:
         return {"target_tokens": self.target_tokens, "max_tokens": self.max_tokens,
                 "overlap_sentences": self.overlap_sentences,
-                "max_overlap_tokens": self.max_overlap_tokens}
+                "max_overlap_tokens": self.max_overlap_tokens,
+                "paragraph_break": self.paragraph_break}
 
 
 def embedding_text(title: str, chunk_text: str) -> str:
@@ -53,12 +55,19 @@ def chunk_document(doc: Document, count: TokenCounter = approx_tokens,
     while i < len(units):
         j, used = i, 0
         while j < len(units) and (j == i or used + units[j][2] <= budget):
+            # a chunk that is already well filled ends with its paragraph
+            if j > i and config.paragraph_break and used >= config.paragraph_break * budget \
+                    and _new_paragraph(doc.text, units[j - 1][1], units[j][0]):
+                break
             used += units[j][2]
             j += 1
         start, end = units[i][0], units[j - 1][1]
         chunks.append(Chunk(doc.doc_id, start, end, doc.text[start:end]))
         if j >= len(units):
             break
+        if _new_paragraph(doc.text, units[j - 1][1], units[j][0]):
+            i = j  # a paragraph starts afresh: no overlap needed
+            continue
         # step back for the overlap, but always move forward
         back = 0
         while (back < config.overlap_sentences and j - back - 1 > i
@@ -70,6 +79,10 @@ def chunk_document(doc: Document, count: TokenCounter = approx_tokens,
             back -= 1
         i = j - back
     return chunks
+
+
+def _new_paragraph(text: str, prev_end: int, next_start: int) -> bool:
+    return "\n\n" in text[prev_end:next_start]
 
 
 def _units(text: str, count: TokenCounter, budget: int) -> Iterable[tuple[int, int, int]]:
