@@ -1,0 +1,188 @@
+"""Tests for qa/conversation.py: follow-up questions resolved with the chat history ("phường
+này", "Còn phường Đoàn Kết thì sao?", "khóa này", "đồng chí đó"), typed with or without
+diacritics, and end to end through `Assistant` on the seed articles."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import SEEDS
+
+from qa.conversation import mentions, refers_to_person, resolve_followup
+
+WHO_KY_SON = "Ai được chỉ định làm Bí thư Đảng ủy phường Kỳ Sơn?"
+HOW_MANY_HERE = "Phường này có bao nhiêu đảng viên?"
+WHAT_ABOUT_DOAN_KET = "Còn phường Đoàn Kết thì sao?"
+
+
+def plain(question: str) -> str:
+    from qa.text import fold_accents
+
+    return " ".join(fold_accents(question).lower().replace("?", "").split())
+
+
+def test_phuong_nay_is_the_ward_named_before():
+    assert resolve_followup(HOW_MANY_HERE, [WHO_KY_SON]) == "Phường Kỳ Sơn có bao nhiêu đảng viên?"
+
+
+def test_con_phuong_khac_thi_sao_re_asks_the_previous_question():
+    resolved = resolve_followup(WHAT_ABOUT_DOAN_KET, [WHO_KY_SON, HOW_MANY_HERE])
+    assert resolved.lower() == "phường đoàn kết có bao nhiêu đảng viên?"
+
+
+@pytest.mark.xfail(
+    reason="BUG: _substitute copies the new mention as typed after 'Còn', so the"
+    " re-asked question starts in lower case",
+    strict=True,
+)
+def test_re_asked_question_keeps_its_capital():
+    resolved = resolve_followup(WHAT_ABOUT_DOAN_KET, [WHO_KY_SON, HOW_MANY_HERE])
+    assert resolved == "Phường Đoàn Kết có bao nhiêu đảng viên?"
+
+
+def test_con_thi_sao_after_one_turn():
+    resolved = resolve_followup(WHAT_ABOUT_DOAN_KET, [WHO_KY_SON])
+    assert resolved == "Ai được chỉ định làm Bí thư Đảng ủy phường Đoàn Kết?"
+
+
+def test_bare_name_after_con_keeps_the_place_type():
+    resolved = resolve_followup("Còn Đoàn Kết thì sao?", [WHO_KY_SON, HOW_MANY_HERE])
+    assert resolved.lower() == "phường đoàn kết có bao nhiêu đảng viên?"
+
+
+def test_followups_typed_without_diacritics():
+    first, second = plain(WHO_KY_SON), plain(HOW_MANY_HERE)
+    assert resolve_followup(second, [first]) == "phuong ky son co bao nhieu dang vien"
+    assert (
+        resolve_followup(plain(WHAT_ABOUT_DOAN_KET), [first, second])
+        == "phuong doan ket co bao nhieu dang vien"
+    )
+
+
+def test_unaccented_followup_after_accented_history():
+    resolved = resolve_followup(plain(WHAT_ABOUT_DOAN_KET), [WHO_KY_SON, HOW_MANY_HERE])
+    assert "doan ket" in resolved.lower()
+    assert "Kỳ Sơn" not in resolved
+    assert "bao nhiêu đảng viên" in resolved
+
+
+def test_khoa_nay_is_the_term_named_before():
+    resolved = resolve_followup(
+        "Ban Chấp hành khóa này có bao nhiêu ủy viên?",
+        ["Đại hội Đảng bộ tỉnh Lai Châu khóa XVII diễn ra khi nào?"],
+    )
+    assert resolved == "Ban Chấp hành khóa XVII có bao nhiêu ủy viên?"
+
+
+def test_dong_chi_do_is_the_person_answered():
+    history = [("Ai được bầu làm Bí thư Tỉnh ủy Lai Châu?", "Giàng Páo Mỷ")]
+    assert refers_to_person("Đồng chí đó sinh năm nào?")
+    assert resolve_followup("Đồng chí đó sinh năm nào?", history) == "Giàng Páo Mỷ sinh năm nào?"
+
+
+def test_ong_ay_typed_without_diacritics():
+    history = [("ai duoc bau lam bi thu tinh uy lai chau", "Giàng Páo Mỷ")]
+    assert resolve_followup("ong ay sinh nam nao", history).startswith("Giàng Páo Mỷ ")
+
+
+@pytest.mark.xfail(
+    reason="BUG: _last_person takes the last answer of five words or fewer, even "
+    "a number: 'đồng chí đó' becomes '8'",
+    strict=True,
+)
+def test_dong_chi_do_skips_answers_that_are_not_people():
+    history = [
+        ("Ai được bầu làm Bí thư Tỉnh ủy Lai Châu?", "Giàng Páo Mỷ"),
+        ("Tỉnh Lai Châu có bao nhiêu huyện?", "8"),
+    ]
+    assert resolve_followup("Đồng chí đó sinh năm nào?", history) == "Giàng Páo Mỷ sinh năm nào?"
+
+
+@pytest.mark.xfail(
+    reason="BUG: with no answer known, _last_person takes the last person "
+    "candidate of the question, the weak 'Lai Châu', not 'Giàng Páo Mỷ'",
+    strict=True,
+)
+def test_ong_ay_is_the_person_named_in_the_previous_question():
+    history = ["Bà Giàng Páo Mỷ - Bí thư Tỉnh ủy Lai Châu phát biểu gì tại Đại hội?"]
+    assert resolve_followup("Bà ấy sinh năm nào?", history) == "Giàng Páo Mỷ sinh năm nào?"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Đảng bộ phường Tân Minh có bao nhiêu đảng viên?",
+        "Tỉnh Lai Châu có bao nhiêu huyện?",
+        "Ai là Chủ tịch Hội Nông dân xã Hòa An?",
+    ],
+)
+def test_a_question_with_its_own_place_is_left_alone(question):
+    assert resolve_followup(question, [WHO_KY_SON, HOW_MANY_HERE]) == question
+
+
+def test_a_question_without_a_place_carries_the_last_one_over():
+    resolved = resolve_followup("Có bao nhiêu đảng viên?", [WHO_KY_SON])
+    assert "phường Kỳ Sơn" in resolved
+    assert "bao nhiêu đảng viên" in resolved
+
+
+@pytest.mark.parametrize("question", [HOW_MANY_HERE, WHAT_ABOUT_DOAN_KET, "Đồng chí đó là ai?"])
+def test_without_history_the_question_is_unchanged(question):
+    assert resolve_followup(question, []) == question
+    assert resolve_followup(question) == question
+
+
+def test_the_latest_ward_wins():
+    history = [WHO_KY_SON, "Ai là Bí thư Đảng ủy phường Đoàn Kết?"]
+    assert resolve_followup(HOW_MANY_HERE, history) == "Phường Đoàn Kết có bao nhiêu đảng viên?"
+
+
+def test_mentions_in_order():
+    found = mentions("Đảng bộ phường Kỳ Sơn, tỉnh Hòa Bình khóa I có bao nhiêu đảng viên?")
+    assert [m.text for m in found] == ["phường Kỳ Sơn", "tỉnh Hòa Bình", "khóa I"]
+
+
+# --- end to end on the seed articles --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_assistant(tmp_path_factory, embedder):
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    settings = Settings(corpus=(SEEDS,), index_dir=tmp_path_factory.mktemp("seed-chat") / "index")
+    bot = Assistant(settings, embedder=embedder)
+    bot.update_index()
+    return bot
+
+
+@pytest.mark.slow
+def test_follow_up_conversation_on_the_seeds(seed_assistant):
+    first = seed_assistant.ask(WHO_KY_SON)
+    assert not first.abstained
+    assert first.text == "Hoàng Văn Minh"
+
+    second = seed_assistant.ask(HOW_MANY_HERE, [WHO_KY_SON])
+    assert second.question == HOW_MANY_HERE
+    assert "Kỳ Sơn" in second.resolved_question
+    assert not second.abstained
+    assert "1.789" in second.text
+    assert "Kỳ Sơn" in second.evidence or "Kỳ Sơn" in second.citations[0].title
+
+    third = seed_assistant.ask(WHAT_ABOUT_DOAN_KET, [WHO_KY_SON, HOW_MANY_HERE])
+    assert "Đoàn Kết" in third.resolved_question
+    assert not third.abstained
+    assert "1.750" in third.text
+    assert "Đoàn Kết" in third.citations[0].text
+
+
+@pytest.mark.slow
+def test_follow_up_conversation_typed_without_diacritics(seed_assistant):
+    first, second = plain(WHO_KY_SON), plain(HOW_MANY_HERE)
+    assert "1.789" in seed_assistant.ask(second, [first]).text
+    assert "1.750" in seed_assistant.ask(plain(WHAT_ABOUT_DOAN_KET), [first, second]).text
+
+
+@pytest.mark.slow
+def test_dong_chi_do_end_to_end_answers_the_previous_question_first(seed_assistant):
+    answer = seed_assistant.ask("Đồng chí đó được chỉ định giữ chức vụ gì?", [WHO_KY_SON])
+    assert answer.resolved_question.startswith("Hoàng Văn Minh ")

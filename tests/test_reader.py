@@ -1,0 +1,515 @@
+"""Tests for qa/reader.py (RuleReader): one made-up article per answer type, the span-offset
+invariant of every answer, abstention, questions typed without diacritics, and the shipped
+weights with their fallbacks."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from types import SimpleNamespace
+
+import pytest
+
+import qa.reader
+from qa.evaluation import f1
+from qa.features import FEATURES, HAND_WEIGHTS
+from qa.reader import RuleReader, load_weights
+from qa.text import fold_accents
+from qa.types import NOT_FOUND, Answer, Chunk, Passage
+
+
+def passage(doc_id: str, title: str, text: str, score: float = 1.0, start: int = 0) -> Passage:
+    return Passage(Chunk(doc_id, start, start + len(text), text), score, title, date="2025-04-14")
+
+
+def unaccented(question: str) -> str:
+    return " ".join(fold_accents(question).lower().replace("?", "").split())
+
+
+def check_answer(answer: Answer, passages: list[Passage]) -> Answer:
+    """What every answer promises, answered or not."""
+    assert 0.0 <= answer.confidence <= 1.0
+    cites = answer.citations
+    assert [c.rank for c in cites] == list(range(1, len(passages) + 1))
+    assert sorted((c.doc_id, c.start, c.end) for c in cites) == sorted(
+        (p.doc_id, p.chunk.start, p.chunk.end) for p in passages
+    )
+    for c in cites:
+        p = next(p for p in passages if p.doc_id == c.doc_id and p.chunk.start == c.start)
+        assert c.text == p.text and c.title == p.title and c.score == p.score
+    if answer.abstained:
+        assert answer.text == NOT_FOUND
+        assert answer.span is None
+        assert answer.evidence == ""
+        assert all(c.answer_start is None and c.evidence_start is None for c in cites)
+        return answer
+    best = cites[0]
+    a, b = answer.span
+    assert best.text[a:b] == answer.text
+    assert (best.answer_start, best.answer_end) == (a, b)
+    assert best.text[best.evidence_start : best.evidence_end] == answer.evidence
+    assert best.evidence_start <= a < b <= best.evidence_end
+    assert answer.text in answer.evidence
+    assert answer.text and answer.text == answer.text.strip()
+    for c in cites[1:]:  # only the passage that holds the answer carries spans
+        assert c.answer_start is None and c.evidence_start is None
+    # the others keep the retrieval order
+    rest = [p for p in passages if (p.doc_id, p.chunk.start) != (best.doc_id, best.start)]
+    assert [(c.doc_id, c.start) for c in cites[1:]] == [(p.doc_id, p.chunk.start) for p in rest]
+    return answer
+
+
+# Made-up articles (title, body), one or two per answer type.
+HOI_NONG_DAN = passage(
+    "hoi-nong-dan.txt",
+    "Đại hội Hội Nông dân xã Hoà An lần thứ X",
+    "Sáng 14/4, Hội Nông dân xã Hoà An, huyện Phú Lương tổ chức Đại hội đại biểu lần thứ X, "
+    "nhiệm kỳ 2023 - 2028. Dự Đại hội có 95 đại biểu đại diện cho hơn 2.100 hội viên. "
+    "Ông Lê Văn Thành được bầu làm Chủ tịch Hội Nông dân xã Hoà An. Đại hội do Huyện ủy Phú "
+    "Lương chỉ đạo.",
+    start=230,
+)
+HO_NGHEO = passage(
+    "ho-ngheo.txt",
+    "Xã Tân Lập giảm nghèo bền vững",
+    "Năm 2024, xã Tân Lập có 4.200 hộ dân với 12 thôn. Toàn xã còn 86 hộ nghèo, giảm 35 hộ so "
+    "với năm trước. Tỷ lệ hộ nghèo của xã còn 2,05%.",
+)
+CAU = passage(
+    "cau-nam-mu.txt",
+    "Khánh thành cầu Nậm Mu",
+    "Ngày 20/11/2024, UBND huyện Than Uyên khánh thành cầu Nậm Mu bắc qua sông Nậm Mu. Cây "
+    "cầu dài 120 m, tổng vốn đầu tư 45 tỷ đồng.",
+)
+LE_HOI = passage(
+    "le-hoi.txt",
+    "Lễ hội hoa ban 2025",
+    "Lễ hội hoa ban năm 2025 được tổ chức tại thành phố Điện Biên Phủ. Lễ hội thu hút hơn "
+    "30.000 lượt khách. Ban tổ chức trao giải cho 15 đội văn nghệ.",
+)
+KHEN_THUONG = passage(
+    "khen-thuong.txt",
+    "Tổng kết năm học 2024 - 2025",
+    "Tại hội nghị tổng kết năm học, Sở Giáo dục và Đào tạo được UBND tỉnh tặng Bằng khen. Ông "
+    "Phạm Minh Đức, Giám đốc Sở, phát biểu cảm ơn.",
+)
+SAP_NHAP = passage(
+    "sap-nhap.txt",
+    "Thành lập xã Thanh Bình mới",
+    "Ngày 1/7, xã Thanh Bình mới chính thức đi vào hoạt động. Xã Thanh Bình được thành lập "
+    "trên cơ sở hợp nhất toàn bộ diện tích tự nhiên, quy mô dân số của xã Thanh Bình, xã Yên "
+    "Phú và xã Lạc Thủy. Xã mới có diện tích 62,5 km2.",
+)
+SAT_LO = passage(
+    "sat-lo.txt",
+    "Sạt lở quốc lộ 6",
+    "Đêm 3/9, mưa lớn gây sạt lở nhiều đoạn quốc lộ 6. Quốc lộ 6 bị chia cắt do đất đá từ "
+    "taluy dương đổ xuống mặt đường, vùi lấp hơn 200 m đường.",
+)
+BAN_BO = passage(
+    "ban-bo.txt",
+    "Đại hội Đảng bộ xã Bản Bo lần thứ XIX",
+    "Ngày 20/5, Đảng bộ xã Bản Bo tổ chức Đại hội đại biểu lần thứ XIX, nhiệm kỳ 2025 - 2030. "
+    "Đại hội do Huyện ủy Tam Đường chỉ đạo. Đồng chí Lò Văn Pản được chỉ định làm Bí thư Đảng "
+    "ủy xã.",
+)
+TRUONG = passage(
+    "truong.txt",
+    "Trường Tiểu học Hòa Bình đón nhận Huân chương Lao động",
+    "Sáng 5/9, Trường Tiểu học Hòa Bình đón nhận Huân chương Lao động hạng Ba. Phần thưởng ghi "
+    "nhận thành tích của nhà trường trong đổi mới phương pháp dạy học và chăm lo học sinh vùng "
+    "khó khăn.",
+)
+MUONG_KHUONG = passage(
+    "muong-khuong.txt",
+    "Đại hội Đảng bộ xã Mường Khương",
+    "Sáng 2/6, Đảng bộ xã Mường Khương tổ chức Đại hội lần thứ XX, nhiệm kỳ 2025 - 2030. Đại "
+    "hội có chủ đề “Đoàn kết, dân chủ, đổi mới, phát triển bền vững”. Đại hội xác định nhiệm vụ "
+    "trọng tâm là phát triển du lịch cộng đồng gắn với bảo tồn bản sắc văn hóa dân tộc.",
+)
+ARTICLES = [
+    HOI_NONG_DAN,
+    HO_NGHEO,
+    CAU,
+    LE_HOI,
+    KHEN_THUONG,
+    SAP_NHAP,
+    SAT_LO,
+    BAN_BO,
+    TRUONG,
+    MUONG_KHUONG,
+]
+
+
+@pytest.fixture(scope="module")
+def reader() -> RuleReader:
+    return RuleReader()
+
+
+def ask(reader, question: str, right: Passage, *others: Passage) -> Answer:
+    """Read with the right article among two others, not first: the reader must find it."""
+    if not others:
+        others = tuple(p for p in ARTICLES if p is not right)[:2]
+    passages = [others[0], right, *others[1:]]
+    answer = check_answer(reader.read(question, passages), passages)
+    if not answer.abstained:
+        assert answer.citations[0].doc_id == right.doc_id
+    return answer
+
+
+# --- one test per answer type ------------------------------------------------------------
+
+
+def test_person(reader):
+    answer = ask(reader, "Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", HOI_NONG_DAN)
+    assert not answer.abstained
+    assert answer.text == "Lê Văn Thành"
+    assert answer.citations[0].start == 230  # the chunk's place in its article is kept
+
+
+def test_number_with_the_asked_unit(reader):
+    answer = ask(
+        reader, "Đại hội Hội Nông dân xã Hòa An đại diện cho bao nhiêu hội viên?", HOI_NONG_DAN
+    )
+    assert answer.text in ("hơn 2.100", "hơn 2.100 hội viên")
+
+
+def test_number_of_the_counted_thing_among_other_numbers(reader):
+    answer = ask(reader, "Xã Tân Lập có bao nhiêu thôn?", HO_NGHEO)
+    assert answer.text == "12"
+
+
+@pytest.mark.xfail(
+    reason="BUG: the unit feature gives half credit to '4.200 hộ dân' for "
+    "'hộ nghèo' (one word of two), and the sentence naming Tân Lập wins",
+    strict=True,
+)
+def test_number_of_poor_households_not_all_households(reader):
+    answer = ask(reader, "Xã Tân Lập còn bao nhiêu hộ nghèo?", HO_NGHEO)
+    assert answer.text == "86"
+
+
+@pytest.mark.xfail(
+    reason="BUG: a 'tỷ lệ' question gets no preference for a percentage (the unit "
+    "feature only knows 'phần trăm'): '4.200' is chosen over '2,05%'",
+    strict=True,
+)
+def test_percentage(reader):
+    answer = ask(reader, "Tỷ lệ hộ nghèo của xã Tân Lập là bao nhiêu?", HO_NGHEO)
+    assert answer.text == "2,05%"
+
+
+def test_date(reader):
+    answer = ask(reader, "Cầu Nậm Mu được khánh thành khi nào?", CAU)
+    assert answer.text in ("20/11/2024", "Ngày 20/11/2024")
+
+
+def test_money(reader):
+    answer = ask(reader, "Cầu Nậm Mu có tổng vốn đầu tư bao nhiêu?", CAU)
+    assert answer.text == "45 tỷ đồng"
+
+
+def test_place(reader):
+    answer = ask(reader, "Lễ hội hoa ban năm 2025 được tổ chức ở đâu?", LE_HOI)
+    assert answer.text in ("thành phố Điện Biên Phủ", "Điện Biên Phủ")
+
+
+def test_organisation(reader):
+    answer = ask(reader, "Cơ quan nào chỉ đạo Đại hội Đảng bộ xã Bản Bo?", BAN_BO)
+    assert answer.text == "Huyện ủy Tam Đường"
+
+
+@pytest.mark.xfail(
+    reason="BUG: places() uses re.I, so 'huyện Phú Lương tổ chức Đại hội đại biểu "
+    "lần thứ X' is a place candidate, offered as an ORG, and it wins",
+    strict=True,
+)
+def test_organisation_when_a_place_is_followed_by_a_verb(reader):
+    answer = ask(reader, "Cơ quan nào chỉ đạo Đại hội Hội Nông dân xã Hòa An?", HOI_NONG_DAN)
+    assert answer.text == "Huyện ủy Phú Lương"
+
+
+@pytest.mark.xfail(
+    reason="BUG: organisation names in sentence case are cut at the first "
+    "lower-case word (qa/candidates.py ORG_RE): 'Sở Giáo'",
+    strict=True,
+)
+def test_organisation_in_sentence_case(reader):
+    answer = ask(reader, "Cơ quan nào được UBND tỉnh tặng Bằng khen?", KHEN_THUONG)
+    assert answer.text == "Sở Giáo dục và Đào tạo"
+
+
+def test_list(reader):
+    answer = ask(
+        reader, "Xã Thanh Bình mới được hợp nhất từ những đơn vị hành chính nào?", SAP_NHAP
+    )
+    assert answer.text == "xã Thanh Bình, xã Yên Phú và xã Lạc Thủy"
+
+
+@pytest.mark.xfail(
+    reason="BUG: 'những xã nào' is typed LOC, and the place candidate runs "
+    "over 'và' (places() uses re.I): 'Yên Phú và xã Lạc Thủy'",
+    strict=True,
+)
+def test_list_asked_as_nhung_xa_nao(reader):
+    answer = ask(reader, "Xã Thanh Bình mới được sáp nhập từ những xã nào?", SAP_NHAP)
+    assert answer.text == "xã Thanh Bình, xã Yên Phú và xã Lạc Thủy"
+
+
+CAUSE = "do đất đá từ taluy dương đổ xuống mặt đường"
+FOCUS = "phát triển du lịch cộng đồng gắn với bảo tồn bản sắc văn hóa dân tộc"
+THEME = "Đoàn kết, dân chủ, đổi mới, phát triển bền vững"
+MERIT = "đổi mới phương pháp dạy học và chăm lo học sinh vùng khó khăn"
+
+
+def _wrong(reason: str):
+    return pytest.mark.xfail(reason="BUG: " + reason, strict=True)
+
+
+@pytest.mark.parametrize(
+    ("question", "right", "gold"),
+    [
+        ("Quốc lộ 6 bị chia cắt vì sao?", SAT_LO, CAUSE),
+        pytest.param(
+            "Vì sao quốc lộ 6 bị chia cắt?",
+            SAT_LO,
+            CAUSE,
+            marks=_wrong(
+                "with 'vì sao' first the reader picks the other clause, 'vùi lấp hơn 200 m đường'"
+            ),
+        ),
+        pytest.param(
+            "Nguyên nhân quốc lộ 6 bị chia cắt là gì?",
+            SAT_LO,
+            CAUSE,
+            marks=_wrong(
+                "the right clause scores just under the abstain threshold (0.119 < 0.12): abstains"
+            ),
+        ),
+        pytest.param(
+            "Đại hội Đảng bộ xã Mường Khương có chủ đề gì?",
+            MUONG_KHUONG,
+            THEME,
+            marks=_wrong(
+                "the clause splitter cuts the quoted theme at its commas; the answer is 'Sáng 2/6'"
+            ),
+        ),
+        pytest.param(
+            "Nhiệm vụ trọng tâm của Đảng bộ xã Mường Khương là gì?",
+            MUONG_KHUONG,
+            FOCUS,
+            marks=_wrong(
+                "no candidate after 'là' wins; the answer is 'tổ chức Đại hội lần "
+                "thứ' from the first sentence"
+            ),
+        ),
+        pytest.param(
+            "Phần thưởng ghi nhận thành tích gì của nhà trường?",
+            TRUONG,
+            MERIT,
+            marks=_wrong("a one-word slot span, the function word 'của', is the answer"),
+        ),
+    ],
+)
+def test_description(reader, question, right, gold):
+    answer = ask(reader, question, right)
+    assert not answer.abstained
+    assert f1(answer.text, gold) >= 0.6, answer.text
+
+
+# --- abstention ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Cầu thủ nào ghi bàn thắng quyết định trong trận chung kết?",
+        "Đội tuyển bóng đá Việt Nam vô địch giải nào năm 2024?",
+        "cau thu nao ghi ban thang quyet dinh trong tran chung ket",
+    ],
+)
+def test_abstains_when_the_articles_do_not_say(reader, question):
+    passages = [HOI_NONG_DAN, MUONG_KHUONG, SAP_NHAP]
+    answer = check_answer(reader.read(question, passages), passages)
+    assert answer.abstained
+    assert answer.text == NOT_FOUND
+    assert answer.span is None
+    # the nearest passages are still shown, in the retriever's order
+    assert [c.doc_id for c in answer.citations] == [p.doc_id for p in passages]
+
+
+def test_abstains_without_passages(reader):
+    answer = reader.read("Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", [])
+    assert answer.abstained and answer.text == NOT_FOUND and answer.citations == ()
+
+
+def test_the_answer_is_cited_first_then_the_retrieval_order(reader):
+    passages = [LE_HOI, CAU, HOI_NONG_DAN, SAP_NHAP]
+    answer = check_answer(
+        reader.read("Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", passages), passages
+    )
+    assert [c.doc_id for c in answer.citations] == [
+        HOI_NONG_DAN.doc_id,
+        LE_HOI.doc_id,
+        CAU.doc_id,
+        SAP_NHAP.doc_id,
+    ]
+
+
+# --- typed without diacritics, or with the old tone placement ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "right"),
+    [
+        ("Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", HOI_NONG_DAN),
+        ("Cầu Nậm Mu được khánh thành khi nào?", CAU),
+        ("Lễ hội hoa ban năm 2025 được tổ chức ở đâu?", LE_HOI),
+        ("Xã Thanh Bình mới được hợp nhất từ những đơn vị hành chính nào?", SAP_NHAP),
+    ],
+)
+def test_same_answer_typed_without_diacritics(reader, question, right):
+    accented = ask(reader, question, right)
+    plain = ask(reader, unaccented(question), right)
+    assert not accented.abstained and not plain.abstained
+    assert plain.text == accented.text
+    assert plain.span == accented.span
+
+
+def test_tone_placement_of_the_question_does_not_matter(reader):
+    # the article writes "Hoà An"; people type "Hòa An" as often
+    new = ask(reader, "Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", HOI_NONG_DAN)
+    old = ask(reader, "Ai được bầu làm Chủ tịch Hội Nông dân xã Hoà An?", HOI_NONG_DAN)
+    assert new.text == old.text == "Lê Văn Thành"
+
+
+# --- the span invariant on every question of this file -------------------------------------
+
+ALL_QUESTIONS = [
+    "Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?",
+    "Xã Tân Lập còn bao nhiêu hộ nghèo?",
+    "Cầu Nậm Mu dài bao nhiêu mét?",
+    "Lễ hội hoa ban thu hút bao nhiêu lượt khách?",
+    "Ông Phạm Minh Đức giữ chức vụ gì?",
+    "Xã Thanh Bình mới có diện tích bao nhiêu?",
+    "Quốc lộ 6 bị chia cắt vì sao?",
+    "Đại hội Đảng bộ xã Mường Khương diễn ra khi nào?",
+    "Ai là Giám đốc Sở Giáo dục và Đào tạo?",
+    "Sông nào chảy qua huyện Than Uyên?",
+]
+
+
+@pytest.mark.parametrize("question", ALL_QUESTIONS + [unaccented(q) for q in ALL_QUESTIONS])
+def test_span_invariant_holds_for_every_answer(reader, question):
+    for passages in (ARTICLES[:5], ARTICLES[3:], ARTICLES[::-1]):
+        check_answer(reader.read(question, passages), passages)
+
+
+# --- weights -------------------------------------------------------------------------------
+
+
+def test_loads_the_shipped_weights():
+    data = json.loads(resources.files("qa").joinpath("reader_weights.json").read_text("utf-8"))
+    assert data["features"] == FEATURES
+    reader = RuleReader()
+    assert reader.weights == pytest.approx(data["weights"])
+    assert reader.calibration == pytest.approx(tuple(data["calibration"]))
+    assert reader.abstain_threshold == pytest.approx(data["abstain_threshold"])
+
+
+def test_explicit_threshold_overrides_the_shipped_one_even_zero():
+    assert RuleReader(abstain_threshold=0.0).abstain_threshold == 0.0
+    answer = RuleReader(abstain_threshold=1.0).read(
+        "Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", [HOI_NONG_DAN]
+    )
+    assert answer.abstained
+
+
+def _fake_package(monkeypatch, folder):
+    monkeypatch.setattr(qa.reader, "resources", SimpleNamespace(files=lambda _pkg: folder))
+
+
+HAND = [HAND_WEIGHTS.get(f, 0.0) for f in FEATURES]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        None,  # no file
+        "{not json",
+        json.dumps(
+            {
+                "features": FEATURES[:-1],
+                "weights": [1.0] * (len(FEATURES) - 1),
+                "abstain_threshold": 0.5,
+            }
+        ),  # written for another feature set
+    ],
+)
+def test_falls_back_to_hand_weights(monkeypatch, tmp_path, content):
+    if content is not None:
+        (tmp_path / qa.reader.WEIGHTS_FILE).write_text(content, encoding="utf-8")
+    _fake_package(monkeypatch, tmp_path)
+    weights, calibration, threshold = load_weights()
+    assert weights == HAND and calibration == (1.0, 0.0)
+    reader = RuleReader()
+    answer = check_answer(
+        reader.read("Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", [HOI_NONG_DAN, CAU]),
+        [HOI_NONG_DAN, CAU],
+    )
+    assert answer.text == "Lê Văn Thành"
+
+
+@pytest.mark.xfail(
+    reason="BUG: RuleReader(weights=...) keeps the calibration fitted for the "
+    "shipped weights (a=0.40, b=-8.56), so hand weights give confidences "
+    "~0.001 and every question abstains",
+    strict=True,
+)
+def test_hand_weights_passed_explicitly_still_answer():
+    reader = RuleReader(weights=HAND)
+    answer = check_answer(
+        reader.read("Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", [HOI_NONG_DAN, CAU]),
+        [HOI_NONG_DAN, CAU],
+    )
+    assert answer.text == "Lê Văn Thành"
+
+
+def test_hand_weights_rank_the_right_candidate_first():
+    # whatever the calibration, the best-scored span is the right one
+    _q, scored = RuleReader(weights=HAND).score_candidates(
+        "Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", [HOI_NONG_DAN]
+    )
+    top = max(scored, key=lambda s: s.score)
+    sent = HOI_NONG_DAN.text[top.sent[0] : top.sent[1]]
+    assert sent[top.cand.start : top.cand.end] == "Lê Văn Thành"
+
+
+# --- with the real retriever on the tiny corpus (conftest) ---------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Ai được bầu làm Bí thư Đảng ủy phường Tân Minh?", "Trần Thị Thuý"),
+        ("ai duoc bau lam bi thu dang uy phuong tan minh", "Trần Thị Thuý"),
+        ("Ai ghi hai bàn thắng cho câu lạc bộ Hà Nội?", "Nguyễn Văn Quyết"),
+        ("Kỳ họp thứ 15 HĐND tỉnh Lào Cai khai mạc khi nào?", "10/12"),
+        ("Lũ quét làm bao nhiêu người mất tích?", "4"),
+        ("Giá xăng RON 95 hôm nay là bao nhiêu?", None),
+    ],
+)
+def test_reader_on_retrieved_passages(tiny_index, embedder, question, expected):
+    from qa.retrieval import HybridRetriever
+
+    passages = HybridRetriever(tiny_index, embedder).search(question, 5)
+    answer = check_answer(
+        RuleReader(term_weight=tiny_index.lexical.idf).read(question, passages), passages
+    )
+    if expected is None:
+        assert answer.abstained
+    else:
+        assert not answer.abstained
+        assert expected in answer.text
+        assert len(answer.text) <= len(expected) + len(" người")
