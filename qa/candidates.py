@@ -36,7 +36,24 @@ CAP_RUN_RE = re.compile(rf"{_CAP_WORD}(?:\s+{_CAP_WORD})*")
 HONORIFIC_RE = re.compile(r"(?:đồng chí|ông|bà|anh|chị|đ/c|GS|PGS|TS|ThS|Thượng tướng|Trung tướng"
                           r"|Thiếu tướng|Đại tá|Thượng tá)\.?\s*$", re.I)
 PLACE_BEFORE_RE = re.compile(rf"(?:{_PLACE_TYPES})\s*$", re.I)
-ORG_RE = re.compile(rf"(?<!\w)(?:{_ORG_HEADS})(?:\s+(?:[\w-]+))*?\s+{_CAP_WORD}(?:\s+{_CAP_WORD})*")
+# An organisation: a head ("Sở", "Hội", "Đảng ủy"), then its name in segments: a run of
+# capitalised words ("Phú Lương"), a word in sentence case ("Giáo dục", "Chấp hành"), a place
+# ("xã Hòa An"); segments join with "và" ("Giáo dục và Đào tạo", "Văn hóa, Thể thao và Du lịch")
+# unless a second organisation starts there. The name ends at the first lower-case word that is
+# not the second syllable of a sentence-case word: a verb or a function word ("được", "tổ chức").
+_TYPE_WORD = rf"(?i:{_PLACE_TYPES})"
+# function words, and verbs' first syllables that are never the second of a name's word
+# ("Đoàn Kết [tổ chức]", but "Giáo [dục]", "Giao [thông]", "Phát [triển]", "Dân [chủ]")
+_CLAUSE_WORDS = ("là|có|được|bị|đã|đang|sẽ|và|hoặc|của|cho|với|tại|trong|từ|đến|tới|về|theo|do|để"
+                 "|vào|ra|lên|này|đó|ấy|khi|thì|mà|nhưng|cũng|vẫn|còn|không|chưa|những|các|một"
+                 "|gồm|như|vừa|mới|tổ|chỉ|trao|tặng|dự|tham|tiếp|họp|bầu|đạt|đón|ghi|diễn|xây"
+                 "|làm|nêu|cùng|nhằm|sau|trước|hơn|nhiều|ngày")
+_LOWER_SYLLABLE = rf"(?!{_UPPER})(?!(?:{_CLAUSE_WORDS})(?![\w-]))[^\W\d_][\w-]*"
+_NAME_SEG = (rf"(?:{_CAP_WORD}(?:\s+{_CAP_WORD})+|{_CAP_WORD}\s+{_LOWER_SYLLABLE}|{_CAP_WORD})")
+_CAP_NAME = rf"{_CAP_WORD}(?:\s+{_CAP_WORD})*"
+_ORG_SEG = (rf"(?:{_NAME_SEG}(?:,\s+{_NAME_SEG})*\s+và\s+(?!(?:{_ORG_HEADS})(?!\w)){_NAME_SEG}"
+            rf"|(?:{_PLACE_TYPES})\s+{_CAP_NAME}|{_NAME_SEG})")
+ORG_RE = re.compile(rf"(?<!\w)(?:{_ORG_HEADS})(?:\s+(?:nhân dân|các cơ quan))?(?:\s+{_ORG_SEG})+")
 
 SURNAMES = set("""
 Nguyễn Trần Lê Phạm Hoàng Huỳnh Phan Vũ Võ Đặng Bùi Đỗ Hồ Ngô Dương Lý Giàng Lò Sùng Vàng Hà
@@ -115,6 +132,10 @@ def people(sent: str) -> list[Candidate]:
         words = [w.span() for w in re.finditer(r"\S+", m.group())]
         words = [(m.start() + a, m.start() + b) for a, b in words]
         before = sent[max(0, m.start() - 30):m.start()]
+        first = sent[words[0][0]:words[0][1]]
+        if re.fullmatch(_TYPE_WORD, first) and len(words) > 1:
+            words = words[1:]  # "Phường Đoàn Kết": the type word starts the run
+            before = first
         if PLACE_BEFORE_RE.search(before):
             # "tỉnh Lào Cai Hoàng Giang": a place, then maybe a name from a later surname on
             later = [i for i, (a, b) in enumerate(words) if i > 0 and sent[a:b] in SURNAMES]
@@ -141,9 +162,8 @@ def people(sent: str) -> list[Candidate]:
 
 def places(sent: str) -> list[Candidate]:
     out = []
-    for m in re.finditer(rf"(?<!\w)({_PLACE_TYPES})\s+({_CAP_WORD}(?:\s+{_CAP_WORD})*)", sent, re.I):
-        if not m.group(2)[0].isupper():
-            continue
+    # the type word in any case ("Phường", "xã"), the name in capitalised words only
+    for m in re.finditer(rf"(?<!\w)({_TYPE_WORD})\s+({_CAP_NAME})", sent):
         out.append(Candidate(m.start(2), m.end(2), PLACE, 0.9))
         out.append(Candidate(m.start(1), m.end(2), PLACE, 0.8))
     return out
@@ -153,15 +173,23 @@ def organizations(sent: str) -> list[Candidate]:
     return [Candidate(*_strip_trailing(sent, *m.span()), ORG, 0.8) for m in ORG_RE.finditer(sent)]
 
 
-_ITEM_START = re.compile(rf"(?:(?:{_PLACE_TYPES})\s+)?{_UPPER}|(?:{_PLACE_TYPES})\b", re.I)
+_ITEM_START = re.compile(rf"(?:{_TYPE_WORD}\s+)?{_UPPER}|{_TYPE_WORD}(?!\w)")
+# an item: a (typed) name ("xã Độc Lập", "Si La") or a typed number ("thôn 2")
+_ITEM = rf"(?:{_TYPE_WORD}\s+)?{_CAP_NAME}|{_TYPE_WORD}\s+{_NUM}"
+_ITEM_AT_END = re.compile(rf"(?<!\w)(?:{_ITEM})$")
+_ITEM_AT_START = re.compile(rf"(?:{_ITEM})(?!\w)")
 
 
 def lists(sent: str) -> list[Candidate]:
-    """Enumerations "A, B và C" whose items look alike (names, or typed names)."""
+    """Enumerations "A, B và C" whose items look alike (names, or typed names). An item is
+    short: the first and the last are cut to the (typed) name next to the list's commas."""
     out = []
     for m in re.finditer(r"\s(?:và|hoặc)\s", sent):
         tail_end = re.search(r"[,.;:()]|$", sent[m.end():])
         last = (m.end(), m.end() + tail_end.start())
+        named_last = _ITEM_AT_START.match(sent, *last)
+        if named_last:  # "La Hủ tham gia lễ hội": the item is the name
+            last = named_last.span()
         items = [last]
         pos = m.start()
         while True:
@@ -174,34 +202,61 @@ def lists(sent: str) -> list[Candidate]:
                 break
             items.insert(0, (seg[0], pos))
             pos = comma
-        if len(items) < 2:
+        # the first item: the (typed) name just before `pos` ("quy mô dân số của [phường Kỳ
+        # Sơn]", "các dân tộc [Hà Nhì]"), never the run back to the sentence start
+        head = sent[:pos].rstrip()
+        first = _ITEM_AT_END.search(head, max(0, len(head) - 60))
+        if first is None:
             continue
-        # the first item: from its last typed-name start (drop "quy mô dân số của ")
-        first_start = pos if pos != m.start() else None
-        head = sent[max(0, pos - 60):pos] if first_start is not None else sent[:m.start()]
-        base = max(0, pos - 60) if first_start is not None else 0
-        starts = [x.start() for x in re.finditer(rf"(?<!\w)(?:{_PLACE_TYPES})\s+{_UPPER}|(?<![\w\s])\s*{_UPPER}", head)]
-        if not starts:
-            continue
-        a = base + starts[-1]
-        a, b = _strip_trailing(sent, a, last[1])
+        a, b = _strip_trailing(sent, first.start(), last[1])
         if b - a > 4:
             out.append(Candidate(a, b, LIST, 0.8))
     return out
 
 
-def clauses(sent: str) -> list[Candidate]:
-    """Clauses between punctuation, for description questions."""
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|«[^»]*»")
+# the rest of a clause after these says what it is, why, or what for ("nhiệm vụ trọng tâm là
+# [phát triển du lịch]", "bị chia cắt [do đất đá đổ xuống]"); after "là" the word is left out
+_CUE_RE = re.compile(r"(?<!\w)(?:(là)|vì|do|nhằm|bởi|để)(?!\w)")
+
+
+def clause_spans(sent: str) -> list[tuple[int, int]]:
+    """Clauses between , ; : (each followed by a space), never split inside quotes: a
+    quoted theme "“Đoàn kết, dân chủ, đổi mới”" is one clause. Stripped of punctuation."""
+    quoted = [m.span() for m in _QUOTED.finditer(sent)]
     out = []
     a = 0
     for m in re.finditer(r"[,;:]\s|$", sent):
+        if m.end() > m.start() and any(qa < m.start() < qb for qa, qb in quoted):
+            continue
         s, e = _strip_trailing(sent, a, m.start())
-        if e - s > 2:
-            out.append(Candidate(s, e, DESCRIPTION, 0.5))
+        if e > s:
+            out.append((s, e))
         a = m.end()
     return out
 
 
+def clauses(sent: str) -> list[Candidate]:
+    """Clauses between punctuation, for description questions; also the part of a clause
+    after a cue word ("là", "do", "vì", "nhằm"...) and the text of a quotation."""
+    out = []
+    quoted = [m.span() for m in _QUOTED.finditer(sent)]
+    for s, e in clause_spans(sent):
+        if e - s > 2:
+            out.append(Candidate(s, e, DESCRIPTION, 0.5))
+        for m in _CUE_RE.finditer(sent, s, e):
+            if m.start() == s or any(qa < m.start() < qb for qa, qb in quoted):
+                continue
+            a, b = _strip_trailing(sent, m.end() if m.group(1) else m.start(), e)
+            if len(sent[a:b].split()) >= 2:
+                out.append(Candidate(a, b, DESCRIPTION, 0.5))
+            break  # the first cue only
+    for qa, qb in quoted:
+        a, b = _strip_trailing(sent, qa, qb)
+        if len(sent[a:b].split()) >= 2:  # a quotation is a whole phrase: a theme, a title
+            out = [c for c in out if (c.start, c.end) != (a, b)]
+            out.append(Candidate(a, b, DESCRIPTION, 0.7))
+    return out
 
 
 def names(sent: str) -> list[Candidate]:
@@ -226,7 +281,10 @@ def candidates(sent: str, kind: str, broad: bool = False) -> list[Candidate]:
     main = EXTRACTORS[kind](sent)
     if kind == LIST:
         main += [Candidate(c.start, c.end, c.kind, 0.4) for c in places(sent) + people(sent)]
-    if kind in (PLACE, ORG):
+    # an organisation is often where something happens ("tại Trường Tiểu học X"), and a
+    # commune can be the unit asked for ("đơn vị nào"), but not beside a named organisation:
+    # there the place is its address ("Hội Nông dân xã Hoà An, huyện Phú Lương")
+    if kind == PLACE or (kind == ORG and not main):
         other = organizations if kind == PLACE else places
         main += [Candidate(c.start, c.end, kind, 0.5) for c in other(sent)]
     if broad:

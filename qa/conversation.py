@@ -59,18 +59,54 @@ def mentions(question: str) -> list[Mention]:
 
 
 def _last_person(history: Sequence[tuple[str, str | None]]) -> str | None:
-    from qa.candidates import people  # the reader's name rules, on questions and answers
-
+    """The person named last: in an answer when it is a person's name, else in the question
+    (a name found by the surname rule first; never a place or an organisation)."""
     for q, a in reversed(history):
         if a and a.strip():
-            found = people("Ông " + a)
-            if found or len(a.split()) <= 5:
-                return a.strip()
-        found = people(q)
-        if found:
-            c = found[-1]
-            return q[c.start:c.end]
+            name = _person_answer(q, a.strip())
+            if name:
+                return name
+        name = _person_in(q)
+        if name:
+            return name
     return None
+
+
+def _person_answer(question: str, answer: str) -> str | None:
+    """The answer as a person's name ("Bà Giàng Páo Mỷ" → "Giàng Páo Mỷ"), or None for a
+    number, a place, anything else. Names without a known surname count only as the answer
+    to a question that asked for a person."""
+    from qa.candidates import CAP_RUN_RE, people  # the reader's name rules
+    from qa.question import PERSON, analyze
+
+    if len(answer.split()) > 5 or any(ch.isdigit() for ch in answer):
+        return None
+    for text in (answer, "Ông " + answer):
+        strong = [c for c in people(text) if c.strength >= _SURNAME_RULE]
+        if strong:
+            return text[strong[0].start:strong[0].end]
+    if analyze(question).answer_type == PERSON and CAP_RUN_RE.fullmatch(answer):
+        return answer
+    return None
+
+
+def _person_in(question: str) -> str | None:
+    """The person a question names: the last one found by the surname rule, else the last
+    weaker capitalised run that is not part of a place or an organisation ("Tỉnh ủy Lai Châu")."""
+    from qa.candidates import organizations, people, places
+
+    found = people(question)
+    strong = [c for c in found if c.strength >= _SURNAME_RULE]
+    if strong:
+        return question[strong[-1].start:strong[-1].end]
+    taken = [(c.start, c.end) for c in places(question) + organizations(question)]
+    weak = [c for c in found if not any(a <= c.start and c.end <= b for a, b in taken)]
+    if weak:
+        return question[weak[-1].start:weak[-1].end]
+    return None
+
+
+_SURNAME_RULE = 0.85  # strength of a name that starts with a known surname (qa/candidates.py)
 
 
 def refers_to_person(question: str) -> bool:
@@ -85,7 +121,10 @@ def _substitute(frame: str, new: Mention) -> str:
         return f"{frame.rstrip(' ?')} ({new.text})?"
     old = same[-1]
     i = frame.rfind(old.text)
-    return frame[:i] + new.text + frame[i + len(old.text):]
+    text = new.text
+    if i == 0 and frame[:1].isupper():  # the question starts with it: keep the capital
+        text = text[:1].upper() + text[1:]
+    return frame[:i] + text + frame[i + len(old.text):]
 
 
 def resolve_followup(question: str, history: Sequence[str | tuple[str, str | None]] = ()) -> str:

@@ -11,8 +11,9 @@ import math
 import re
 from dataclasses import dataclass
 
-from qa.candidates import Candidate
-from qa.question import ANSWER_TYPES, QUANTITY, QuestionAnalysis
+from qa.candidates import Candidate, clause_spans
+from qa.question import ANSWER_TYPES, DESCRIPTION, QUANTITY, QuestionAnalysis, is_function_word
+from qa.text import TOKEN_RE
 
 Token = tuple[int, int, str]  # start, end (in the sentence), matching form
 
@@ -64,14 +65,10 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
     lo, hi = inside[0], inside[-1]
     in_q = sum(1 for i in inside if toks[i][2] in weights) / len(inside)
     unit = 0.0
-    if q.answer_type == QUANTITY and q.unit:
-        if q.unit[:2] == (q.form("phần"), q.form("trăm")):
-            unit = 1.0 if "%" in sent[c.start:c.end] else -0.5
-        else:
-            after = [toks[i][2] for i in range(hi + 1, min(len(toks), hi + 4))]
-            within = [toks[i][2] for i in inside]
-            hits = sum(1 for u in q.unit[:2] if u in after or u in within)
-            unit = hits / min(len(q.unit), 2) - 0.3
+    if q.answer_type == QUANTITY and _asks_percent(q):
+        unit = 1.0 if "%" in sent[c.start:c.end] else -0.5
+    elif q.answer_type == QUANTITY and q.unit:
+        unit = _unit_credit(q.unit, toks, sent, inside)
     span = sent[c.start:c.end]
     words = span.split()
     match = c.kind == q.answer_type
@@ -86,6 +83,41 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
             float(c.kind == SLOT)]
     return (base + [float(match and q.answer_type == t) for t in ANSWER_TYPES]
             + [float(c.kind == t) for t in ANSWER_TYPES])
+
+
+def _asks_percent(q: QuestionAnalysis) -> bool:
+    """ "bao nhiêu phần trăm", or a rate ("tỷ lệ", "tỉ lệ") with no other unit asked for."""
+    percent = (q.form("phần"), q.form("trăm"))
+    if q.unit:
+        return q.unit[:2] == percent
+    forms = [q.form(m.group()) for m in TOKEN_RE.finditer(q.text)]
+    rates = {(q.form("tỷ"), q.form("lệ")), (q.form("tỉ"), q.form("lệ")), percent}
+    return any(pair in rates for pair in zip(forms, forms[1:]))
+
+
+def _unit_credit(unit: tuple[str, ...], toks: list[Token], sent: str, inside: list[int]) -> float:
+    """How well the words right after the span's number say the question's unit, in order:
+    "86 hộ nghèo" says "hộ nghèo"; "4.200 hộ dân" counts other households (half of the
+    partial credit); "25.400 người." says "người" and ends there (partial credit)."""
+    n = min(len(unit), 2)
+    # the number, read from the sentence: matching keys end in a tone digit ("người" → "ngươi2")
+    digits = [i for i in inside if sent[toks[i][0]].isdigit()]
+    at = (digits[-1] if digits else inside[-1]) + 1
+    k = 0
+    while k < n and at + k < len(toks) and toks[at + k][2] == unit[k]:
+        if k and _PUNCT.search(sent[toks[at + k - 1][1]:toks[at + k][0]]):
+            break
+        k += 1
+    if k == n:
+        return 0.7
+    if k == 0:
+        return -0.3
+    nxt = at + k
+    continues = nxt < len(toks) and not _PUNCT.search(sent[toks[nxt - 1][1]:toks[nxt][0]])
+    return (k / n) * (0.5 if continues else 1.0) - 0.3
+
+
+_PUNCT = re.compile(r"[,.;:()\[\]\"“”!?–-]")
 
 
 def _aligned(toks: list[Token], window: range, anchor: tuple[str, ...]) -> float:
@@ -106,6 +138,7 @@ def slot_candidates(q: QuestionAnalysis, sent: str, toks: list[Token],
     forms = [t[2] for t in toks]
     breaks = {i for i in range(1, len(toks)) if re.search(r"[,.;:()\[\]\"“”!?]",
                                                           sent[toks[i - 1][1]:toks[i][0]])}
+    function = [is_function_word(f, q.accented) for f in forms]
     if q.left_anchor:
         for i, f in enumerate(forms):
             if f in q.left_anchor and i + 1 < len(toks) and (i + 1) not in breaks:
@@ -113,7 +146,8 @@ def slot_candidates(q: QuestionAnalysis, sent: str, toks: list[Token],
                     j = i + n
                     if j >= len(toks) or (j > i + 1 and j in breaks):
                         break
-                    out.append(Candidate(toks[i + 1][0], toks[j][1], SLOT, 0.5))
+                    if not all(function[i + 1:j + 1]):  # "của" alone says nothing
+                        out.append(Candidate(toks[i + 1][0], toks[j][1], SLOT, 0.5))
     if q.right_anchor:
         for i, f in enumerate(forms):
             if f in q.right_anchor and i > 0 and i not in breaks:
@@ -121,7 +155,52 @@ def slot_candidates(q: QuestionAnalysis, sent: str, toks: list[Token],
                     j = i - n
                     if j < 0 or (j + 1) in breaks and j + 1 < i:
                         break
-                    out.append(Candidate(toks[j][0], toks[i - 1][1], SLOT, 0.5))
+                    if not all(function[j:i]):
+                        out.append(Candidate(toks[j][0], toks[i - 1][1], SLOT, 0.5))
+    return out
+
+
+_COPULA = {"là", "rằng", "la", "rang"}
+
+
+def rest_candidates(q: QuestionAnalysis, sent: str, toks: list[Token],
+                    asked: set[str]) -> list[Candidate]:
+    """For description questions, what a clause says that the question does not: each
+    stretch of it between the question's words (`asked`, with the function words between
+    them), at least two tokens long ("Quốc lộ 6 bị chia cắt [do đất đá đổ xuống mặt đường]",
+    "nhiệm vụ trọng tâm là [phát triển du lịch]"), without a leading "là"."""
+    if q.answer_type != DESCRIPTION:
+        return []
+    out = []
+    for ca, cb in clause_spans(sent):
+        idx = [i for i, (a, b, _f) in enumerate(toks) if a >= ca and b <= cb]
+        hit = [toks[i][2] in asked for i in idx]
+        if not any(hit):
+            continue
+        function = [is_function_word(toks[i][2], q.accented) for i in idx]
+        said = hit[:]
+        for n in range(len(idx)):  # "thành tích [của] nhà trường": one run
+            if function[n] and not hit[n]:
+                left = next((hit[k] for k in range(n - 1, -1, -1) if not function[k]), False)
+                right = next((hit[k] for k in range(n + 1, len(idx)) if not function[k]), False)
+                said[n] = left and right
+        n = 0
+        while n < len(idx):
+            if said[n]:
+                n += 1
+                continue
+            end = n
+            while end < len(idx) and not said[end]:
+                end += 1
+            lo, hi = n, end - 1
+            while lo <= hi and toks[idx[lo]][2] in _COPULA:
+                lo += 1
+            while hi >= lo and function[hi] and end < len(idx):  # "... của [nhà trường]"
+                hi -= 1
+            if hi - lo >= 1:
+                stop = cb if end == len(idx) else toks[idx[hi]][1]
+                out.append(Candidate(toks[idx[lo]][0], stop, DESCRIPTION, 0.5))
+            n = end
     return out
 
 

@@ -20,39 +20,76 @@ _PERSON_NOUNS = ("cầu thủ|diễn viên|ca sĩ|nhạc sĩ|nhà văn|nhà thơ
                  "|nghệ sĩ|triết gia|linh mục|giáo hoàng|đội trưởng|lãnh đạo|bí thư|nhà sáng lập"
                  "|người sáng lập|nhà phát minh|kỹ sư|bác sĩ|cán bộ|đại biểu|tướng|nhà vật lý|nhà toán học")
 
-# Checked in this order: the first type whose pattern matches wins.
-_TYPE_PATTERNS: list[tuple[str, str]] = [
-    (DATE, r"khi nào|bao giờ|lúc nào|ngày nào|ngày bao nhiêu|ngày mấy|hôm nào|năm nào|năm bao nhiêu"
-           r"|tháng nào|tháng mấy|thời gian nào|thời điểm nào|những ngày nào|vào ngày|từ ngày nào"
-           r"|thời gian diễn ra|diễn ra khi"),
-    (PERSON, r"\bai\b|người nào|đồng chí nào|vị nào|ông nào|bà nào|những ai|họ tên|họ của"
-             rf"|(?:{_PERSON_NOUNS})(?:\s+\w+){{0,2}}\s+nào"),
-    (QUANTITY, r"bao nhiêu|\bmấy\b|tỷ lệ|tỉ lệ|diện tích|dân số|số lượng|phần trăm|tổng số"
-               r"|bao lâu|bao xa|bao cao"),
-    (PLACE, r"ở đâu|đâu|nơi nào|địa điểm nào|tỉnh nào|huyện nào|xã nào|phường nào|thành phố nào"
-            r"|quận nào|thị xã nào|quốc gia nào|nước nào|địa bàn nào|vùng nào|khu vực nào"),
+# "mấy" (how many) folds to "may", which is also "máy" (machine: "nhà máy nào") and "may"
+# (sewing, luck): typed without diacritics it counts only after "có"/"gồm"... or before a
+# counted noun, and never before the second syllable of a "máy" word.
+_COUNTED = ("người|ngày|năm|tháng|tuần|giờ|phút|lần|xã|phường|huyện|tỉnh|quận|thôn|bản|tổ|lớp"
+            "|trường|đội|hộ|đảng viên|đồng chí|chi bộ|đơn vị|công ty|doanh nghiệp|ha|km|tỷ|triệu"
+            "|nghìn|con|cái|chiếc|loại|khâu|chỉ tiêu|nhiệm vụ|nội dung|giải|bàn|điểm|tầng|mét|tuổi")
+_NOT_MAY = "móc|bay|cày|xúc|khoan|bơm|phát|giặt|lạnh|in|ảnh|mặc|mắn|nào"
+_MAY_FOLDED = fold_accents(
+    rf"(?:(?:có|gồm|là|được|thứ|hạng|số|bậc|mất|trong|sau|đến|còn)\s+may(?!\s+(?:{_NOT_MAY})(?!\w))"
+    rf"|may(?=\s+(?:{_COUNTED})(?!\w)))")
+_DESC_PHRASES = (r"như thế nào|thế nào|bằng cách nào|theo cách nào|ra sao|vì sao|tại sao|làm sao"
+                 r"|nhằm mục đích")
+
+# Checked in this order: the first type whose pattern matches wins. Each pattern matches whole
+# words only (also folded: "ông nào" is not inside "phuong nao"), so compounds that end in a
+# question phrase of another type are listed before it ("cơ quan nào" before "quận nào",
+# "đơn vị nào" is not "vị nào", "những xã nào" is a list, "như thế nào" is not a name).
+# A pattern is (accented, folded); None: the folded form of the accented one.
+_TYPE_PATTERNS: list[tuple[str, str, str | None]] = [
+    (DATE, r"khi nào|bao giờ|lúc nào|ngày nào|ngày bao nhiêu|ngày mấy|hôm nào|năm nào|năm mấy"
+           r"|năm bao nhiêu|tháng nào|tháng mấy|thời gian nào|thời điểm nào|những ngày nào|vào ngày"
+           r"|từ ngày nào|thời gian diễn ra|diễn ra khi", None),
+    (PERSON, r"ai|người nào|đồng chí nào|(?<!đơn )vị nào|ông nào|bà nào|những ai|họ tên|họ của"
+             rf"|(?:{_PERSON_NOUNS})(?:\s+\w+){{0,2}}\s+nào", None),
+    (QUANTITY, r"bao nhiêu|mấy|tỷ lệ|tỉ lệ|diện tích|dân số|số lượng|phần trăm|tổng số"
+               r"|bao lâu|bao xa|bao cao",
+     fold_accents(r"bao nhiêu|tỷ lệ|tỉ lệ|diện tích|dân số|số lượng|phần trăm|tổng số"
+                  r"|bao lâu|bao xa|bao cao|") + _MAY_FOLDED),
+    (DESCRIPTION, _DESC_PHRASES, None),
+    (LIST, r"(?:những|các)(?:\s+[^\W\d_]+){1,5}\s+nào|kể tên", None),
     (ORG, r"cơ quan nào|tổ chức nào|đơn vị nào|ban nào|đảng bộ nào|công ty nào|trường nào"
-          r"|đội nào|sở nào|bộ nào|doanh nghiệp nào"),
-    (LIST, r"những .{1,40} nào|gồm những|bao gồm|gồm các|các .{1,30} nào|kể tên"),
-    (NAME, r"\btên\b.*\bgì\b|\w+\s+nào\b"),
-    (DESCRIPTION, r"\bgì\b|như thế nào|thế nào|vì sao|tại sao|ra sao|bằng cách nào|nhằm mục đích"
-                  r"|làm sao|nội dung"),
+          r"|đội nào|sở nào|bộ nào|doanh nghiệp nào", None),
+    # "đâu" folds to "dau", also "đầu" ("đầu tư", "bắt đầu", "lần đầu"): folded, only after a
+    # preposition, or at either end of the question ("đâu là...", "... giáp với đâu")
+    (PLACE, r"ở đâu|đâu|nơi nào|địa điểm nào|tỉnh nào|huyện nào|xã nào|phường nào|thành phố nào"
+            r"|quận nào|thị xã nào|quốc gia nào|nước nào|địa bàn nào|vùng nào|khu vực nào",
+     fold_accents(r"(?:ở|tại|từ|đến|tới|về|nơi|đi|vào)\s+đâu|^đâu\s+là"
+                  r"|(?:là|bởi|với|giáp|ra|sang|qua)\s+đâu\s*\??\s*$|nơi nào|địa điểm nào"
+                  r"|tỉnh nào|huyện nào|xã nào|phường nào|thành phố nào|quận nào|thị xã nào"
+                  r"|quốc gia nào|nước nào|địa bàn nào|vùng nào|khu vực nào")),
+    (LIST, r"gồm những|bao gồm|gồm các", None),
+    (NAME, r"tên\b.*\bgì|\w+\s+nào", None),
+    (DESCRIPTION, r"gì|nội dung", None),
 ]
-_TYPE_RES = [(t, re.compile(p)) for t, p in _TYPE_PATTERNS]
-_TYPE_RES_FOLDED = [(t, re.compile(fold_accents(p))) for t, p in _TYPE_PATTERNS]
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
+
+
+_TYPE_RES = [(t, _compile(p)) for t, p, _f in _TYPE_PATTERNS]
+_TYPE_RES_FOLDED = [(t, _compile(fold_accents(p) if f is None else f))
+                    for t, p, f in _TYPE_PATTERNS]
 
 # Function words and question words: never content to match.
 STOPWORDS = set("""
 ai là gì nào bao nhiêu mấy khi đâu ở của và có được như thế vì sao tại không những các một
 cho trong từ đến với thì đã sẽ còn về do này ấy theo ra vào lúc trên hay hoặc nơi gồm bằng
 cách người đó nhằm mục thời gian ngày nay bị hãy làm sự việc tên rằng cũng vẫn rất nhất lại
+giờ
 """.split())
+# folded, these are content words too often ("đảng", "bản", "gió"...) to drop everywhere
 _FOLDED_STOP = {fold_accents(w) for w in STOPWORDS} - {"dang", "ban", "bi", "thu", "tinh", "so",
-                                                       "xa", "the", "lam", "ten", "ngay", "vao"}
+                                                       "xa", "the", "lam", "ten", "ngay", "vao",
+                                                       "gio"}
 _STOP_KEYS = {syllable_key(w) for w in STOPWORDS}
 # "bao nhiêu X" / "mấy X": the unit the answer number should carry ("bao nhiêu đảng viên")
-_UNIT_AFTER = re.compile(r"(?:bao nhiêu|mấy)\s+((?:[^\W\d_]+\s*){1,3})")
-_UNIT_AFTER_FOLDED = re.compile(fold_accents(_UNIT_AFTER.pattern))
+_UNIT_WORDS = r"\s+((?:[^\W\d_]+\s*){1,3})"
+_UNIT_AFTER = re.compile(r"(?<!\w)(?:bao nhiêu|mấy)" + _UNIT_WORDS)
+_UNIT_AFTER_FOLDED = re.compile(rf"(?<!\w)(?:bao nhieu|{_MAY_FOLDED})" + _UNIT_WORDS)
 
 
 # Paraphrases common in news questions: a question word on the left also looks for the
@@ -102,8 +139,9 @@ def analyze(question: str) -> QuestionAnalysis:
     if accented:
         content = [syllable_key(t) for t in toks if syllable_key(t) not in _STOP_KEYS]
     else:
-        content = [fold_accents(t.lower()) for t in toks
-                   if fold_accents(t.lower()) not in _FOLDED_STOP]
+        folded = [fold_accents(t.lower()) for t in toks]
+        content = [f for i, f in enumerate(folded)
+                   if f not in _FOLDED_STOP and not _is_bao_gio(folded, i)]
     unit: tuple[str, ...] = ()
     m = (_UNIT_AFTER if accented else _UNIT_AFTER_FOLDED).search(low)
     if m:
@@ -121,6 +159,16 @@ def analyze(question: str) -> QuestionAnalysis:
     return QuestionAnalysis(q, answer_type, accented, tuple(content), unit,
                             tuple(_entities(q, accented)), tuple(dict.fromkeys(related)), plan,
                             left, right)
+
+
+def is_function_word(form: str, accented: bool) -> bool:
+    """A stop word or question word, given its matching form (see `QuestionAnalysis.form`)."""
+    return form in (_STOP_KEYS if accented else _FOLDED_STOP)
+
+
+def _is_bao_gio(folded: list[str], i: int) -> bool:
+    """Folded "gio" is a question word in "bao gio" (bao giờ), else maybe "gió" (wind)."""
+    return folded[i] == "gio" and i > 0 and folded[i - 1] == "bao"
 
 
 _WH = {"ai", "gì", "nào", "đâu", "mấy", "bao", "sao"}

@@ -20,7 +20,14 @@ from importlib import resources
 from typing import Protocol
 
 from qa.candidates import Candidate, candidates
-from qa.features import FEATURES, HAND_WEIGHTS, SentenceContext, features, slot_candidates
+from qa.features import (
+    FEATURES,
+    HAND_WEIGHTS,
+    SentenceContext,
+    features,
+    rest_candidates,
+    slot_candidates,
+)
 from qa.question import LIST, PLAN_WORDS, QuestionAnalysis, analyze
 from qa.settings import Settings
 from qa.text import TOKEN_RE, fold_accents, sentence_spans
@@ -62,10 +69,21 @@ def _uniform(_term: str) -> float:
 
 
 class RuleReader:
+    """With no `weights`, the shipped weights with their calibration and threshold. Explicit
+    `weights` come with their own `calibration` (default none: the logistic score as is),
+    never the one fitted for the shipped weights."""
+
     def __init__(self, abstain_threshold: float | None = None, max_passages: int = 5,
-                 term_weight: TermWeight | None = None, weights: list[float] | None = None):
-        fitted, self.calibration, threshold = load_weights()
-        self.weights = fitted if weights is None else weights
+                 term_weight: TermWeight | None = None, weights: list[float] | None = None,
+                 calibration: tuple[float, float] | None = None):
+        fitted, fitted_calibration, threshold = load_weights()
+        if weights is None:
+            self.weights = fitted
+            default_calibration = fitted_calibration
+        else:
+            self.weights = list(weights)
+            default_calibration = (1.0, 0.0)
+        self.calibration = default_calibration if calibration is None else calibration
         self.abstain_threshold = threshold if abstain_threshold is None else abstain_threshold
         self.max_passages = max_passages
         self.term_weight = _uniform if term_weight is None else term_weight
@@ -107,7 +125,12 @@ class RuleReader:
                     si / max(len(spans) - 1, 1))
                 cands = candidates(sent, q.answer_type, broad=True)
                 seen = {(c.start, c.end) for c in cands}
-                cands += [c for c in slot_candidates(q, sent, toks) if (c.start, c.end) not in seen]
+                extra = slot_candidates(q, sent, toks)
+                extra += rest_candidates(q, sent, toks, set(weights))
+                for c in extra:
+                    if (c.start, c.end) not in seen:
+                        seen.add((c.start, c.end))
+                        cands.append(c)
                 for c in cands:
                     x = features(q, c, ctx, sent, weights)
                     if x is not None:

@@ -105,12 +105,6 @@ def test_a_ward_after_phuong_is_not_a_person():
     assert people(sent) == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: the place check only looks before the capitalised run; a "
-    "sentence-initial 'Phường' is inside it, so 'Đoàn Kết' (Đoàn is a "
-    "surname) becomes a person",
-    strict=True,
-)
 def test_a_ward_at_the_start_of_a_sentence_is_not_a_person():
     sent = "Phường Đoàn Kết có hơn 1.750 đảng viên."
     assert people(sent) == []
@@ -123,12 +117,6 @@ def test_places_after_place_types():
     assert "Quảng Ngãi" in found
 
 
-@pytest.mark.xfail(
-    reason="BUG: places() compiles with re.I, so the capitalised-word class "
-    "also matches lower-case words: the place runs on into the verb "
-    "('Kỳ Sơn diễn ra thành công')",
-    strict=True,
-)
 def test_a_place_stops_at_the_first_lower_case_word():
     sent = "Đại hội Đảng bộ phường Kỳ Sơn diễn ra thành công."
     assert set(spans(places(sent), sent)) <= {"Kỳ Sơn", "phường Kỳ Sơn"}
@@ -139,11 +127,6 @@ def test_organisation_with_a_place():
     assert "Đảng ủy xã Hòa An" in spans(organizations(sent), sent)
 
 
-@pytest.mark.xfail(
-    reason="BUG: ORG_RE stops at the first lower-case word after the capitalised"
-    " one: 'Sở Giáo' instead of 'Sở Giáo dục và Đào tạo'",
-    strict=True,
-)
 def test_organisation_written_in_sentence_case():
     sent = "Sở Giáo dục và Đào tạo được UBND tỉnh tặng Bằng khen."
     assert "Sở Giáo dục và Đào tạo" in spans(organizations(sent), sent)
@@ -157,11 +140,6 @@ def test_list_of_typed_places():
     assert "phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa" in spans(lists(sent), sent)
 
 
-@pytest.mark.xfail(
-    reason="BUG: lists() finds the first item's start only after a place type "
-    "or punctuation; otherwise the list runs back to the sentence start",
-    strict=True,
-)
 def test_list_of_names_without_place_types():
     sent = "Tham gia lễ hội có đoàn nghệ nhân của các dân tộc Hà Nhì, Cống, Si La và La Hủ."
     assert "Hà Nhì, Cống, Si La và La Hủ" in spans(lists(sent), sent)

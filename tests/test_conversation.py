@@ -29,11 +29,6 @@ def test_con_phuong_khac_thi_sao_re_asks_the_previous_question():
     assert resolved.lower() == "phường đoàn kết có bao nhiêu đảng viên?"
 
 
-@pytest.mark.xfail(
-    reason="BUG: _substitute copies the new mention as typed after 'Còn', so the"
-    " re-asked question starts in lower case",
-    strict=True,
-)
 def test_re_asked_question_keeps_its_capital():
     resolved = resolve_followup(WHAT_ABOUT_DOAN_KET, [WHO_KY_SON, HOW_MANY_HERE])
     assert resolved == "Phường Đoàn Kết có bao nhiêu đảng viên?"
@@ -84,11 +79,6 @@ def test_ong_ay_typed_without_diacritics():
     assert resolve_followup("ong ay sinh nam nao", history).startswith("Giàng Páo Mỷ ")
 
 
-@pytest.mark.xfail(
-    reason="BUG: _last_person takes the last answer of five words or fewer, even "
-    "a number: 'đồng chí đó' becomes '8'",
-    strict=True,
-)
 def test_dong_chi_do_skips_answers_that_are_not_people():
     history = [
         ("Ai được bầu làm Bí thư Tỉnh ủy Lai Châu?", "Giàng Páo Mỷ"),
@@ -97,11 +87,6 @@ def test_dong_chi_do_skips_answers_that_are_not_people():
     assert resolve_followup("Đồng chí đó sinh năm nào?", history) == "Giàng Páo Mỷ sinh năm nào?"
 
 
-@pytest.mark.xfail(
-    reason="BUG: with no answer known, _last_person takes the last person "
-    "candidate of the question, the weak 'Lai Châu', not 'Giàng Páo Mỷ'",
-    strict=True,
-)
 def test_ong_ay_is_the_person_named_in_the_previous_question():
     history = ["Bà Giàng Páo Mỷ - Bí thư Tỉnh ủy Lai Châu phát biểu gì tại Đại hội?"]
     assert resolve_followup("Bà ấy sinh năm nào?", history) == "Giàng Páo Mỷ sinh năm nào?"

@@ -57,24 +57,7 @@ TYPED_QUESTIONS = [
 
 
 # Known misreadings: (reason, also wrong typed with diacritics)
-_BUGS = {
-    "Phường nào được chọn tổ chức đại hội điểm?": (
-        "BUG: folded PERSON pattern 'ông nào' matches inside 'phuong nao': PER, not LOC",
-        False,
-    ),
-    "Đại hội bàn những nội dung quan trọng nào?": (
-        "BUG: folded PERSON pattern 'ông nào' matches inside 'quan trong nao': PER, not LIST",
-        False,
-    ),
-    "Cơ quan nào chỉ đạo Đại hội?": (
-        "BUG: folded PLACE pattern 'quận nào' matches inside 'co quan nao': LOC, not ORG",
-        False,
-    ),
-    "Đơn vị nào được UBND tỉnh tặng Bằng khen?": (
-        "BUG: PERSON pattern 'vị nào' matches inside 'đơn vị nào' before ORG is tried",
-        True,
-    ),
-}
+_BUGS: dict[str, tuple[str, bool]] = {}
 
 
 def _params(form, accented: bool):
@@ -119,39 +102,18 @@ def test_short_unaccented_questions(question, expected):
 @pytest.mark.parametrize(
     "question",
     [
-        pytest.param(
-            "Nhà máy nào được khánh thành năm nay?",
-            marks=pytest.mark.xfail(
-                reason="BUG: 'máy' folds to 'may' and matches \\bmấy\\b: unaccented it is NUM",
-                strict=True,
-            ),
-        ),
-        pytest.param(
-            "Dự án được đầu tư nhằm mục đích gì?",
-            marks=pytest.mark.xfail(
-                reason="BUG: the PLACE alternative 'đâu' has no word "
-                "boundary; folded 'dau' matches 'đầu tư': LOC",
-                strict=True,
-            ),
-        ),
+        "Nhà máy nào được khánh thành năm nay?",
+        "Dự án được đầu tư nhằm mục đích gì?",
     ],
 )
 def test_same_type_typed_without_diacritics(question):
     assert analyze(unaccented(question)).answer_type == analyze(question).answer_type
 
 
-@pytest.mark.xfail(
-    reason="BUG: NAME pattern '\\w+ nào' catches 'thế nào' before DESC is tried", strict=True
-)
 def test_nhu_the_nao_asks_for_a_description():
     assert analyze("Công tác xây dựng Đảng của phường như thế nào?").answer_type == DESCRIPTION
 
 
-@pytest.mark.xfail(
-    reason="BUG: 'xã nào' (LOC) is tried before 'những … nào' (LIST): a plural "
-    "question gets a single place",
-    strict=True,
-)
 def test_nhung_xa_nao_asks_for_a_list():
     assert analyze("Những xã nào được sáp nhập vào phường Kỳ Sơn?").answer_type == LIST
 
@@ -159,23 +121,7 @@ def test_nhung_xa_nao_asks_for_a_list():
 QUESTION_WORDS = {"ai", "gì", "nào", "bao", "nhiêu", "mấy", "đâu", "khi", "sao", "giờ"}
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        pytest.param(
-            q,
-            marks=[
-                pytest.mark.xfail(
-                    reason="BUG: 'giờ' of 'bao giờ' is not a stop word: it counts as content",
-                    strict=True,
-                )
-            ]
-            if q.startswith("Bao giờ")
-            else [],
-        )
-        for q, _ in TYPED_QUESTIONS
-    ],
-)
+@pytest.mark.parametrize("question", [q for q, _ in TYPED_QUESTIONS])
 def test_content_words_exclude_question_words(question):
     accented = analyze(question)
     assert not set(accented.content) & {syllable_key(w) for w in QUESTION_WORDS}
