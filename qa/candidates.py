@@ -105,6 +105,9 @@ def _is_day_month(span: str) -> bool:
     return bool(m) and 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12
 
 
+_IN_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*[-–]\s*(?:19|20)\d\d")
+
+
 def dates(sent: str) -> list[Candidate]:
     out = []
     for m in DATE_RE.finditer(sent):
@@ -113,6 +116,8 @@ def dates(sent: str) -> list[Candidate]:
         if "/" in span and not _is_day_month(span) and span.count("/") == 1:
             continue  # 16/16 is a fraction
         strength = 0.95 if "/" in span else (0.3 if span[:1].isdigit() else 0.6)
+        if _IN_YEAR_RANGE.search(sent[max(0, a - 3):b + 3]) and "/" not in span:
+            strength = 0.1  # "nhiệm kỳ 2025 - 2030" is a period, not the date of an event
         out.append(Candidate(a, b, DATE, strength))
     return out
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from qa.candidates import Candidate, clause_spans
-from qa.question import ANSWER_TYPES, DESCRIPTION, QUANTITY, QuestionAnalysis, is_function_word
+from qa.question import ANSWER_TYPES, DATE, DESCRIPTION, LIST, QUANTITY, QuestionAnalysis, is_function_word
 from qa.text import TOKEN_RE
 
 Token = tuple[int, int, str]  # start, end (in the sentence), matching form
@@ -64,6 +64,8 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
         return None
     lo, hi = inside[0], inside[-1]
     in_q = sum(1 for i in inside if toks[i][2] in weights) / len(inside)
+    if c.kind == LIST:
+        in_q *= 0.3  # an enumeration may name the question's subject among new items
     unit = 0.0
     if q.answer_type == QUANTITY and _asks_percent(q):
         unit = 1.0 if "%" in sent[c.start:c.end] else -0.5
@@ -72,7 +74,10 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
     span = sent[c.start:c.end]
     words = span.split()
     match = c.kind == q.answer_type
-    base = [1.0, float(match), c.strength, ctx.cov, ctx.bigram, ctx.p_cov, ctx.entity,
+    strength = c.strength
+    if q.answer_type == DATE and q.day_level and "/" not in span and not c.kind == SLOT:
+        strength *= 0.3  # "ngày nào" asks for a day: a bare year or month is a weak answer
+    base = [1.0, float(match), strength, ctx.cov, ctx.bigram, ctx.p_cov, ctx.entity,
             _proximity(lo, hi, ctx, weights, 0), _proximity(lo, hi, ctx, weights, -1),
             _proximity(lo, hi, ctx, weights, 1), in_q, unit, ctx.plan_mismatch,
             float(ctx.passage_rank), ctx.passage_score, math.log1p(len(inside)),

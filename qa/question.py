@@ -123,6 +123,7 @@ class QuestionAnalysis:
     plan: bool | None = None  # asks about a target (True), a past fact (False), or unsure
     left_anchor: tuple[str, ...] = ()  # words just before the question word ("hát bài" gì)
     right_anchor: tuple[str, ...] = ()  # words just after it (ai "là bí thư")
+    day_level: bool = False  # a date question that asks for a day ("ngày nào")
 
     def form(self, token: str) -> str:
         """The matching form of a token of an answer sentence, comparable to `content`."""
@@ -156,9 +157,11 @@ def analyze(question: str) -> QuestionAnalysis:
     plan = True if any(_has_phrase(low, w, accented) for w in PLAN_WORDS) else (
         False if _has_phrase(low, "đã", accented) else None)
     left, right = _anchors(toks, accented)
+    day_level = answer_type == DATE and re.search(r"(?<!\w)ngày(?!\w)", low if accented else
+                                                  fold_accents(low).replace("ngay", "ngày"))
     return QuestionAnalysis(q, answer_type, accented, tuple(content), unit,
                             tuple(_entities(q, accented)), tuple(dict.fromkeys(related)), plan,
-                            left, right)
+                            left, right, bool(day_level))
 
 
 def is_function_word(form: str, accented: bool) -> bool:
