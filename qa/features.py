@@ -12,7 +12,15 @@ import re
 from dataclasses import dataclass
 
 from qa.candidates import Candidate, clause_spans
-from qa.question import ANSWER_TYPES, DATE, DESCRIPTION, LIST, QUANTITY, QuestionAnalysis, is_function_word
+from qa.question import (
+    ANSWER_TYPES,
+    DATE,
+    DESCRIPTION,
+    LIST,
+    QUANTITY,
+    QuestionAnalysis,
+    is_function_word,
+)
 from qa.text import TOKEN_RE
 
 Token = tuple[int, int, str]  # start, end (in the sentence), matching form
