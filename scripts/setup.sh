@@ -32,9 +32,11 @@ if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
   pip_q "torch==$TORCH_VERSION" "${extra[@]}"
 fi
 
-target="."
-[ "${1:-}" = "--dev" ] && target=".[dev]"
-stamp=".venv/.qa-installed$( [ "$target" = ".[dev]" ] && echo -dev )"
+if [ "${1:-}" = "--dev" ]; then
+  target=".[dev]"; stamp=".venv/.qa-installed-dev"
+else
+  target="."; stamp=".venv/.qa-installed"
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "==> installing the project ($target)"
   pip_q -e "$target"
