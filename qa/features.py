@@ -17,6 +17,7 @@ from qa.question import (
     DATE,
     DESCRIPTION,
     LIST,
+    PERSON,
     QUANTITY,
     QuestionAnalysis,
     is_function_word,
@@ -47,9 +48,11 @@ class SentenceContext:
 
 
 def _proximity(lo: int, hi: int, ctx: SentenceContext, weights: dict[str, float], side: int,
-               window: int = 6) -> float:
+               window: int = 6, apposition_end: int | None = None) -> float:
     """Weighted share of question words within `window` tokens of the span, each counted
-    once at its closest occurrence; side -1 looks left only, +1 right only, 0 both."""
+    once at its closest occurrence; side -1 looks left only, +1 right only, 0 both.
+    Words after an apposition ("Bùi Thị Minh - Phó Bí thư Tỉnh ủy | dự và chỉ đạo") are
+    measured from the apposition's end: the verb after it belongs to the name."""
     best: dict[str, float] = {}
     for i in ctx.matched:
         if lo <= i <= hi:
@@ -57,11 +60,35 @@ def _proximity(lo: int, hi: int, ctx: SentenceContext, weights: dict[str, float]
         if (side < 0 and i > hi) or (side > 0 and i < lo):
             continue
         d = lo - i if i < lo else i - hi
+        if apposition_end is not None and i > hi:
+            d = 1 if i <= apposition_end else i - apposition_end
         if d <= window:
             t = ctx.tokens[i][2]
             best[t] = max(best.get(t, 0.0), weights[t] / (1.0 + d / 2.0))
     total = sum(weights.values()) or 1.0
     return min(1.0, 2.0 * sum(best.values()) / total)
+
+
+# lower-case words inside titles ("Phó Bí thư Tỉnh ủy", "Chủ tịch UBND tỉnh")
+_TITLE_WORDS = set("""thư ủy uỷ tịch trưởng viên thường trực phó nhân dân tỉnh huyện xã phường
+thành phố ban chấp hành đảng bộ kiểm tra vụ chính trị trung ương quốc hội hội đồng đồng sở
+tổng giám đốc chánh án tòa viện sát quân khu đội mặt trận tổ dân vận tuyên giáo
+""".split())
+
+
+def _apposition_end(sent: str, toks: list[Token], hi: int) -> int | None:
+    """Index of the last token of a title set off by a dash after a name, if any."""
+    if hi + 1 >= len(toks) or not re.fullmatch(r"\s*[-–]\s*", sent[toks[hi][1]:toks[hi + 1][0]]):
+        return None
+    j = hi + 1
+    while j < len(toks):
+        word = sent[toks[j][0]:toks[j][1]]
+        if not (word[:1].isupper() or word.lower() in _TITLE_WORDS):
+            break
+        if j > hi + 1 and re.search(r"[,;.:()]", sent[toks[j - 1][1]:toks[j][0]]):
+            break
+        j += 1
+    return j - 1 if j - 1 > hi else None
 
 
 def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
@@ -83,11 +110,13 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
     words = span.split()
     match = c.kind == q.answer_type
     strength = c.strength
+    app = _apposition_end(sent, toks, hi) if c.kind == PERSON else None
     if q.answer_type == DATE and q.day_level and "/" not in span and not c.kind == SLOT:
         strength *= 0.3  # "ngày nào" asks for a day: a bare year or month is a weak answer
     base = [1.0, float(match), strength, ctx.cov, ctx.bigram, ctx.p_cov, ctx.entity,
-            _proximity(lo, hi, ctx, weights, 0), _proximity(lo, hi, ctx, weights, -1),
-            _proximity(lo, hi, ctx, weights, 1), in_q, unit, ctx.plan_mismatch,
+            _proximity(lo, hi, ctx, weights, 0, apposition_end=app),
+            _proximity(lo, hi, ctx, weights, -1),
+            _proximity(lo, hi, ctx, weights, 1, apposition_end=app), in_q, unit, ctx.plan_mismatch,
             float(ctx.passage_rank), ctx.passage_score, math.log1p(len(inside)),
             float(len(inside) > 12), float(any(ch.isdigit() for ch in span)),
             sum(1 for w in words if w[:1].isupper()) / max(len(words), 1), ctx.sentence_pos,
