@@ -32,7 +32,7 @@ _PHOBERT = ModelSpec(word_segmented=True, dense_weight=0.6,
 KNOWN_MODELS: dict[str, ModelSpec] = {
     # English-only model: it strips Vietnamese diacritics, so it only nudges BM25.
     "sentence-transformers/all-minilm-l6-v2": ModelSpec(
-        dense_weight=0.3, note="English model; weak on Vietnamese"),
+        dense_weight=0.5, note="English model; weak on Vietnamese"),
     "intfloat/multilingual-e5-small": _E5,
     "intfloat/multilingual-e5-base": _E5,
     "intfloat/multilingual-e5-large": _E5,

@@ -1,9 +1,15 @@
-"""Sentence-aware chunks with a small overlap, sized in the embedding model's own tokens.
+"""Passages and their embedding windows, sentence-aware and sized in the model's own tokens.
 
-Every chunk keeps its character offsets in the document text (`doc.text[c.start:c.end] ==
-c.text`). The budget leaves room for the title, which is embedded with each chunk, so the
-model never truncates silently (all-MiniLM-L6-v2 stops at 256 word pieces, and a Vietnamese
-syllable often takes two).
+A *passage* (a `Chunk`: what BM25 indexes, what is retrieved and cited) is a whole paragraph,
+or consecutive short paragraphs merged up to `target_tokens`; only a paragraph longer than
+`passage_max_tokens` is cut, at sentences. A passage may be longer than the embedding model
+reads, so it is embedded as one or more *windows* (`embedding_windows`), each within the
+model's limit with the title in front, and its dense score is the best window's: the model
+never truncates silently (all-MiniLM-L6-v2 stops at 256 word pieces, and a Vietnamese syllable
+often takes two), and BM25 still sees whole paragraphs.
+
+Every chunk and window keeps its character offsets in the document text
+(`doc.text[c.start:c.end] == c.text`).
 """
 
 from __future__ import annotations
@@ -31,12 +37,14 @@ class ChunkingConfig:
     overlap_sentences: int = 1  # sentences repeated from the previous chunk
     max_overlap_tokens: int = 60  # ...unless they are longer than this
     paragraph_break: float = 0.5  # end a chunk at a paragraph end once this share is filled
+    passage_max_tokens: int = 600  # a paragraph up to this size stays one passage
 
     def as_dict(self) -> dict:
         return {"target_tokens": self.target_tokens, "max_tokens": self.max_tokens,
                 "overlap_sentences": self.overlap_sentences,
                 "max_overlap_tokens": self.max_overlap_tokens,
-                "paragraph_break": self.paragraph_break}
+                "paragraph_break": self.paragraph_break,
+                "passage_max_tokens": self.passage_max_tokens}
 
 
 def embedding_text(title: str, chunk_text: str) -> str:
@@ -110,6 +118,55 @@ def _split_long(text: str, a: int, b: int, count: TokenCounter, budget: int):
         last_end = m.end()
     if piece_start is not None:
         yield piece_start, last_end, used
+
+
+_PARAGRAPH_RE = re.compile(r"[^\n]+(?:\n(?!\n)[^\n]+)*")
+
+
+def passages(doc: Document, count: TokenCounter = approx_tokens,
+             config: ChunkingConfig | None = None) -> list[Chunk]:
+    """Whole paragraphs (short ones merged up to `target_tokens`); a paragraph over
+    `passage_max_tokens` is cut into sentence-aligned pieces of `target_tokens`."""
+    config = ChunkingConfig() if config is None else config
+    out: list[Chunk] = []
+    pending: list[tuple[int, int]] = []
+    used = 0
+
+    def flush():
+        nonlocal pending, used
+        if pending:
+            a, b = pending[0][0], pending[-1][1]
+            out.append(Chunk(doc.doc_id, a, b, doc.text[a:b]))
+        pending, used = [], 0
+
+    for m in _PARAGRAPH_RE.finditer(doc.text):
+        a, b = m.span()
+        n = count(doc.text[a:b])
+        if n > config.passage_max_tokens:
+            flush()
+            part = Document(doc.doc_id, doc.title, doc.text[a:b])
+            wide = ChunkingConfig(target_tokens=config.target_tokens,
+                                  max_tokens=config.passage_max_tokens,
+                                  overlap_sentences=config.overlap_sentences,
+                                  max_overlap_tokens=config.max_overlap_tokens)
+            for c in chunk_document(part, count, wide):
+                out.append(Chunk(doc.doc_id, a + c.start, a + c.end, c.text))
+            continue
+        if pending and used + n > config.target_tokens:
+            flush()
+        pending.append((a, b))
+        used += n
+    flush()
+    return out
+
+
+def embedding_windows(doc: Document, passage: Chunk, count: TokenCounter = approx_tokens,
+                      config: ChunkingConfig | None = None) -> list[Chunk]:
+    """Pieces of a passage that the model reads whole (with the title in front)."""
+    config = ChunkingConfig() if config is None else config
+    part = Document(doc.doc_id, doc.title, passage.text)
+    return [Chunk(doc.doc_id, passage.start + c.start, passage.start + c.end, c.text)
+            for c in chunk_document(part, count, config)]
 
 
 def chunk_documents(docs: Iterable[Document], count: TokenCounter = approx_tokens,

@@ -18,7 +18,7 @@ import faiss
 import numpy as np
 
 from embeddings import Embedder
-from qa.chunking import ChunkingConfig, chunk_document, embedding_text
+from qa.chunking import ChunkingConfig, embedding_text, embedding_windows, passages
 from qa.errors import IndexCorruptError, IndexMismatchError
 from qa.lexical import LEXICAL_VERSION, LexicalIndex, passage_terms
 from qa.store import IndexStore
@@ -26,7 +26,7 @@ from qa.types import Chunk, Document
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: passages with several embedding windows
 Progress = Callable[[float, str], None]
 
 
@@ -63,19 +63,32 @@ class BuildReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
-    embedded_chunks: int = 0
+    embedded_chunks: int = 0  # embedding windows computed (a passage has one or more)
     seconds: float = 0.0
     rebuilt_reason: str | None = None
 
 
 @dataclass
 class SearchIndex:
+    """Passages (`chunks`: BM25, retrieval, citations) and their embedding windows
+    (`vectors` row i, FAISS id i) with `window_owner[i]` = the passage of window i."""
+
     manifest: dict
     docs: dict[str, Document]
     chunks: list[Chunk]
     vectors: np.ndarray
     dense: faiss.Index
     lexical: LexicalIndex
+    window_owner: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    def __post_init__(self):
+        owner = np.asarray(self.window_owner, dtype=np.int64)
+        if len(owner) == 0 and len(self.vectors) == len(self.chunks):
+            owner = np.arange(len(self.chunks), dtype=np.int64)  # one window a passage
+        self.window_owner = owner
+        self.passage_windows: list[list[int]] = [[] for _ in self.chunks]
+        for w, pi in enumerate(owner.tolist()):
+            self.passage_windows[pi].append(w)
 
     @property
     def folder(self) -> str:
@@ -115,6 +128,7 @@ def load_index(store: IndexStore, expected: dict | None = None, deep: bool = Fal
         rows = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
         chunks = [Chunk(order[i], s, e, docs[order[i]].text[s:e]) for i, s, e in rows]
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+        owner = np.load(folder / "windows.npy")
         dense = faiss.read_index(str(folder / "dense.faiss"))
         lexical = LexicalIndex.load(folder / "bm25", len(chunks))
     except Exception as e:  # any damage reads as one message with the way out
@@ -122,11 +136,12 @@ def load_index(store: IndexStore, expected: dict | None = None, deep: bool = Fal
             f"The index at {store.root} cannot be read ({type(e).__name__}: {e}). "
             f"Rebuild it: `qa index --rebuild --index-dir {store.root} CORPUS`."
         ) from e
-    if len(vectors) != len(chunks) or dense.ntotal != len(chunks):
+    if (len(vectors) != len(owner) or dense.ntotal != len(owner)
+            or (len(owner) and (owner.min() < 0 or owner.max() >= len(chunks)))):
         raise IndexCorruptError(f"The index at {store.root} is inconsistent; rebuild it with "
                                 f"`qa index --rebuild --index-dir {store.root} CORPUS`.")
     manifest["folder"] = str(folder)
-    return SearchIndex(manifest, docs, chunks, vectors, dense, lexical)
+    return SearchIndex(manifest, docs, chunks, vectors, dense, lexical, owner)
 
 
 def _previous(store: IndexStore, expected: dict, rebuild: bool) -> tuple[SearchIndex | None, str | None]:
@@ -157,8 +172,10 @@ def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
         for i, c in enumerate(prev.chunks):
             prev_rows.setdefault(c.doc_id, []).append(i)
 
-    chunks: list[Chunk] = []
-    vectors: list[np.ndarray | None] = []
+    chunks: list[Chunk] = []  # passages
+    owner: list[int] = []  # window -> passage
+    vectors: list[np.ndarray | None] = []  # one per window
+    pending: list[tuple[int, str]] = []  # (window row, text to embed)
     fps: dict[str, str] = {}
     for doc in docs:
         fp = fps[doc.doc_id] = fingerprint(doc)
@@ -166,25 +183,29 @@ def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
             report.unchanged += 1
             for i in prev_rows.get(doc.doc_id, []):
                 chunks.append(prev.chunks[i])
-                vectors.append(prev.vectors[i])
+                for w in prev.passage_windows[i]:
+                    owner.append(len(chunks) - 1)
+                    vectors.append(prev.vectors[w])
             continue
         (report.changed if doc.doc_id in prev_fp else report.added).append(doc.doc_id)
-        for c in chunk_document(doc, embedder.count_tokens, chunking):
-            chunks.append(c)
-            vectors.append(None)
+        for p in passages(doc, embedder.count_tokens, chunking):
+            chunks.append(p)
+            for w in embedding_windows(doc, p, embedder.count_tokens, chunking):
+                owner.append(len(chunks) - 1)
+                pending.append((len(vectors), embedding_text(doc.title, w.text)))
+                vectors.append(None)
     report.removed = sorted(set(prev_fp) - set(fps))
 
     by_id = {d.doc_id: d for d in docs}
-    todo = [i for i, v in enumerate(vectors) if v is None]
-    report.embedded_chunks = len(todo)
-    for n in range(0, len(todo), batch_size):
-        batch = todo[n:n + batch_size]
-        texts = [embedding_text(by_id[chunks[i].doc_id].title, chunks[i].text) for i in batch]
-        for i, v in zip(batch, embedder.embed_batch(texts, kind="passage")):
-            vectors[i] = v
+    report.embedded_chunks = len(pending)
+    for n in range(0, len(pending), batch_size):
+        batch = pending[n:n + batch_size]
+        embedded = embedder.embed_batch([t for _, t in batch], kind="passage")
+        for (row, _), v in zip(batch, embedded):
+            vectors[row] = v
         if progress:
-            done = min(n + batch_size, len(todo))
-            progress(0.9 * done / max(len(todo), 1), f"embedded {done}/{len(todo)} chunks")
+            done = min(n + batch_size, len(pending))
+            progress(0.9 * done / max(len(pending), 1), f"embedded {done}/{len(pending)} chunks")
 
     matrix = (np.vstack(vectors).astype(np.float32) if vectors
               else np.zeros((0, embedder.dimension), np.float32))
@@ -195,7 +216,8 @@ def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
     dense = make_dense_index(matrix, kind)
     manifest = {**expected, "dimension": int(matrix.shape[1]), "dense_index": kind,
                 "documents": fps, "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                "counts": {"documents": len(docs), "chunks": len(chunks)}}
+                "counts": {"documents": len(docs), "chunks": len(chunks), "windows": len(owner)}}
+    owner_arr = np.asarray(owner, dtype=np.int64)
 
     doc_order = {d.doc_id: i for i, d in enumerate(docs)}
 
@@ -206,6 +228,7 @@ def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
         rows = [[doc_order[c.doc_id], c.start, c.end] for c in chunks]
         (tmp / "chunks.json").write_text(json.dumps(rows), encoding="utf-8")
         np.save(tmp / "vectors.npy", matrix)
+        np.save(tmp / "windows.npy", owner_arr)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         lexical.save(tmp / "bm25")
         return manifest
@@ -218,4 +241,4 @@ def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
     report.seconds = time.perf_counter() - started
     if progress:
         progress(1.0, "index ready")
-    return SearchIndex(manifest, by_id, chunks, matrix, dense, lexical), report
+    return SearchIndex(manifest, by_id, chunks, matrix, dense, lexical, owner_arr), report

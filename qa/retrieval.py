@@ -57,16 +57,25 @@ class HybridRetriever:
         return self.index.lexical.scores(question_terms(query))
 
     def _dense(self, query: str, lexical: np.ndarray) -> dict[int, float]:
-        """Cosine for the dense top candidates and for the BM25 top candidates."""
+        """Cosine of each candidate passage (its best embedding window), for the dense top
+        windows and for the BM25 top passages."""
+        idx = self.index
         q = self.embedder.embed_batch([query], kind="query")
-        m = min(self.candidates, len(self.index.chunks))
-        scores, ids = self.index.dense.search(q, m)
-        out = {int(i): float(s) for i, s in zip(ids[0], scores[0]) if i >= 0}
+        m = min(2 * self.candidates, len(idx.window_owner))
+        scores, ids = idx.dense.search(q, m)
+        out: dict[int, float] = {}
+        for w, s in zip(ids[0], scores[0]):
+            if w >= 0:
+                p = int(idx.window_owner[w])
+                out[p] = max(out.get(p, -1.0), float(s))
         if self.mode == "hybrid":
-            extra = [int(i) for i in np.argsort(-lexical)[:m] if int(i) not in out]
-            if extra:
-                sims = np.asarray(self.index.vectors[extra]) @ q[0]
-                out.update(zip(extra, map(float, sims)))
+            extra = [int(i) for i in np.argsort(-lexical)[: self.candidates] if int(i) not in out]
+            rows = [w for p in extra for w in idx.passage_windows[p]]
+            if rows:
+                sims = np.asarray(idx.vectors[rows]) @ q[0]
+                for w, s in zip(rows, sims):
+                    p = int(idx.window_owner[w])
+                    out[p] = max(out.get(p, -1.0), float(s))
         return out
 
     def _passage(self, i: int, score: float, lexical: float, dense: float) -> Passage:

@@ -168,3 +168,38 @@ def test_random_documents_fit_the_real_model(embedder):
         assert_covers(doc, chunks)
         for c in chunks:
             assert embedder.count_tokens(embedding_text(doc.title, c.text)) <= embedder.max_tokens
+
+
+@pytest.mark.slow
+def test_passages_are_whole_paragraphs_and_windows_fit_the_model(seed_docs, embedder):
+    """BM25 sees whole paragraphs; the model reads each window whole (title included)."""
+    from qa.chunking import embedding_windows, passages
+
+    cfg = ChunkingConfig(max_tokens=embedder.max_tokens)
+    for doc in seed_docs:
+        paragraphs = [p for p in doc.text.split("\n\n") if p.strip()]
+        got = passages(doc, embedder.count_tokens, cfg)
+        assert got, doc.doc_id
+        for p in got:
+            assert doc.text[p.start:p.end] == p.text
+            # a passage is one or more whole paragraphs (none of the seeds' is over the cap)
+            assert p.text.split("\n\n")[0] in paragraphs and p.text.split("\n\n")[-1] in paragraphs
+            windows = embedding_windows(doc, p, embedder.count_tokens, cfg)
+            assert windows and windows[0].start == p.start and windows[-1].end == p.end
+            for w in windows:
+                assert doc.text[w.start:w.end] == w.text and p.start <= w.start < w.end <= p.end
+                assert embedder.count_tokens(embedding_text(doc.title, w.text)) <= embedder.max_tokens
+        # every paragraph is in exactly one passage
+        assert sum(p.text.count("\n\n") + 1 for p in got) == len(paragraphs)
+
+
+def test_a_paragraph_over_the_cap_is_cut_at_sentences():
+    from qa.chunking import passages
+
+    long_para = " ".join(f"Câu thứ {i} nói về đại hội đảng bộ phường." for i in range(200))
+    doc = Document("x.txt", "Tiêu đề", "Đoạn ngắn mở đầu.\n\n" + long_para)
+    cfg = ChunkingConfig(target_tokens=100, passage_max_tokens=300)
+    got = passages(doc, config=cfg)
+    assert got[0].text == "Đoạn ngắn mở đầu."
+    assert len(got) > 3 and all(approx_tokens(p.text) <= 300 for p in got)
+    assert all(p.text.endswith(".") for p in got)

@@ -13,7 +13,7 @@ import pytest
 from conftest import ARTICLES, EXTRA_ARTICLE, SMALL_CHUNKS, write_article, write_corpus
 
 from embeddings import SentenceTransformerEmbedder
-from qa.chunking import ChunkingConfig, chunk_document, embedding_text
+from qa.chunking import ChunkingConfig, embedding_text, embedding_windows, passages
 from qa.corpus import load_corpus
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.index import (
@@ -47,13 +47,26 @@ def indexed(tmp_path, tiny_index) -> IndexStore:
     return IndexStore(shutil.copytree(Path(tiny_index.folder).parent, tmp_path / "index"))
 
 
+def index_chunking(index):
+    return ChunkingConfig(**index.manifest["chunking"])
+
+
 def chunks_of(index, doc_id):
     return [c for c in index.chunks if c.doc_id == doc_id]
 
 
+def windows_for(doc, embedder, chunking):
+    """The embedding windows a document's passages should get."""
+    count = embedder.count_tokens
+    return [w for p in passages(doc, count, chunking)
+            for w in embedding_windows(doc, p, count, chunking)]
+
+
 def assert_consistent(index, embedder):
-    """Chunks index their document, rows line up with vectors, and FAISS holds those rows."""
-    assert len(index.vectors) == len(index.chunks) == index.dense.ntotal
+    """Passages index their document, every passage has its windows, window rows line up
+    with vectors, and FAISS holds those rows."""
+    assert len(index.vectors) == len(index.window_owner) == index.dense.ntotal
+    assert all(index.passage_windows[i] for i in range(len(index.chunks)))
     for c in index.chunks:
         assert index.docs[c.doc_id].text[c.start : c.end] == c.text
     norms = np.linalg.norm(np.asarray(index.vectors), axis=1)
@@ -72,7 +85,8 @@ def test_build_then_load_round_trip(corpus, store, embedder, chunking):
     assert report.documents == len(ARTICLES) == len(built.docs)
     assert report.chunks == len(built.chunks) > len(ARTICLES)  # small chunks: several each
     assert sorted(report.added) == sorted(ARTICLES)
-    assert report.embedded_chunks == report.chunks and report.rebuilt_reason is None
+    assert report.embedded_chunks == len(built.window_owner) >= report.chunks
+    assert report.rebuilt_reason is None
     assert_consistent(built, embedder)
 
     loaded = load_index(store, expected_manifest(embedder, chunking), deep=True)
@@ -92,8 +106,13 @@ def test_build_then_load_round_trip(corpus, store, embedder, chunking):
 def test_vectors_are_the_model_embedding_of_title_and_chunk(tiny_index, embedder):
     index = tiny_index
     c = index.chunks[3]
-    expected = embedder.embed(embedding_text(index.docs[c.doc_id].title, c.text), kind="passage")
-    assert np.allclose(index.vectors[3], expected, atol=1e-5)
+    doc = index.docs[c.doc_id]
+    windows = embedding_windows(doc, c, embedder.count_tokens, index_chunking(index))
+    rows = index.passage_windows[3]
+    assert len(rows) == len(windows)
+    for row, w in zip(rows, windows, strict=True):
+        expected = embedder.embed(embedding_text(doc.title, w.text), kind="passage")
+        assert np.allclose(index.vectors[row], expected, atol=1e-5)
 
 
 @pytest.mark.slow
@@ -114,12 +133,12 @@ def test_adding_an_article_embeds_only_its_chunks(corpus, indexed, embedder, chu
     write_article(corpus, "lua.txt", *EXTRA_ARTICLE)
     docs = load_corpus(corpus)
     new_doc = next(d for d in docs if d.doc_id == "lua.txt")
-    expected_chunks = chunk_document(new_doc, embedder.count_tokens, chunking)
-    assert len(expected_chunks) > 1
+    expected_chunks = passages(new_doc, embedder.count_tokens, chunking)
+    assert len(windows_for(new_doc, embedder, chunking)) > 1
 
     index, report = build_index(docs, store, embedder, chunking)
     assert report.added == ["lua.txt"]
-    assert report.embedded_chunks == len(expected_chunks)
+    assert report.embedded_chunks == len(windows_for(new_doc, embedder, chunking))
     assert report.unchanged == len(ARTICLES)
     assert chunks_of(index, "lua.txt") == expected_chunks
     assert_consistent(load_index(store), embedder)
@@ -135,14 +154,16 @@ def test_changing_an_article_re_embeds_only_it(corpus, indexed, embedder, chunki
     index, report = build_index(docs, store, embedder, chunking)
     changed = next(d for d in docs if d.doc_id == "bong-da.txt")
     assert report.changed == ["bong-da.txt"] and report.added == []
-    assert report.embedded_chunks == len(chunk_document(changed, embedder.count_tokens, chunking))
+    assert report.embedded_chunks == len(windows_for(changed, embedder, chunking))
     assert report.unchanged == len(ARTICLES) - 1
     assert all("4-2" in c.text or "3-1" not in c.text for c in chunks_of(index, "bong-da.txt"))
     # the other articles keep their very vectors
-    old = {(c.doc_id, c.start): v for c, v in zip(before.chunks, before.vectors, strict=True)}
-    for c, v in zip(index.chunks, index.vectors, strict=True):
+    old = {(c.doc_id, c.start, k): before.vectors[w]
+           for i, c in enumerate(before.chunks) for k, w in enumerate(before.passage_windows[i])}
+    for i, c in enumerate(index.chunks):
         if c.doc_id != "bong-da.txt":
-            assert np.array_equal(v, old[(c.doc_id, c.start)])
+            for k, w in enumerate(index.passage_windows[i]):
+                assert np.array_equal(index.vectors[w], old[(c.doc_id, c.start, k)])
     assert_consistent(load_index(store), embedder)
 
 
@@ -199,7 +220,8 @@ def test_other_chunking_rebuilds_from_scratch(corpus, indexed, embedder):
         load_index(store, expected_manifest(embedder, bigger))
     index, report = build_index(docs, store, embedder, bigger)
     assert report.rebuilt_reason and "chunking" in report.rebuilt_reason
-    assert report.embedded_chunks == len(index.chunks) == len(docs)  # one chunk each now
+    assert len(index.chunks) == len(docs)  # one passage each now
+    assert report.embedded_chunks == len(index.window_owner)
     assert load_index(store, expected_manifest(embedder, bigger)).manifest["chunking"] == (
         bigger.as_dict()
     )
@@ -209,7 +231,7 @@ def test_other_chunking_rebuilds_from_scratch(corpus, indexed, embedder):
 def test_rebuild_flag_re_embeds_everything(corpus, indexed, embedder, chunking):
     first = load_index(indexed)
     _, report = build_index(load_corpus(corpus), indexed, embedder, chunking, rebuild=True)
-    assert report.embedded_chunks == len(first.chunks)
+    assert report.embedded_chunks == len(first.window_owner)
     assert report.rebuilt_reason == "asked to rebuild"
 
 
@@ -239,7 +261,7 @@ def test_damaged_index_is_rebuilt_by_the_next_build(corpus, indexed, embedder, c
     vectors = store.current() / "vectors.npy"
     vectors.write_bytes(vectors.read_bytes()[:-100])
     index, report = build_index(docs, store, embedder, chunking)
-    assert report.rebuilt_reason and report.embedded_chunks == len(index.chunks)
+    assert report.rebuilt_reason and report.embedded_chunks == len(index.window_owner)
     assert_consistent(load_index(store, deep=True), embedder)
 
 
