@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from qa.question import DATE, DESCRIPTION, LIST, NAME, ORG, PERSON, PLACE, QUANTITY
+from qa.text import UPPER
 
 _NUM = r"\d+(?:[.,]\d+)*"
 _QUALIFIER = (r"(?:(?:hơn|trên|gần|khoảng|chừng|dưới|ít nhất|tối thiểu|tối đa|đạt|hầu hết|gần như"
@@ -30,7 +31,7 @@ _PLACE_TYPES = (r"tỉnh|thành phố|TP\.|huyện|quận|thị xã|thị trấn
 _ORG_HEADS = (r"Ban|Sở|Bộ|Ủy ban|UBND|HĐND|Hội đồng|Hội|Đảng bộ|Đảng ủy|Chi bộ|Công ty|Tập đoàn"
               r"|Trường|Tòa án|Viện|Cục|Tổng cục|Văn phòng|Mặt trận|Đoàn|Liên đoàn|Quân đội|Công an"
               r"|Bệnh viện|Ngân hàng|Tỉnh ủy|Thành ủy|Huyện ủy")
-_UPPER = "[A-Z" + "".join(chr(c) for c in range(0xC0, 0x1EFF) if chr(c).isupper()) + "]"
+_UPPER = f"[{UPPER}]"
 _CAP_WORD = rf"{_UPPER}[\w'’]*(?:-[\w'’]+)*"
 CAP_RUN_RE = re.compile(rf"{_CAP_WORD}(?:\s+{_CAP_WORD})*")
 HONORIFIC_RE = re.compile(r"(?:đồng chí|ông|bà|anh|chị|đ/c|GS|PGS|TS|ThS|Thượng tướng|Trung tướng"

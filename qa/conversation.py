@@ -13,12 +13,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.text import fold_accents
+from qa.text import UPPER, fold_accents
 
 _TYPES = ("thành phố", "thị xã", "thị trấn", "tổ dân phố", "phường", "xã", "tỉnh", "huyện",
           "quận", "bản", "thôn", "đảng bộ", "đảng ủy", "chi bộ", "khóa", "khoá", "nhiệm kỳ")
 _TYPE_RE = "|".join(re.escape(fold_accents(t)) for t in _TYPES)
-_UP = "[A-Z" + "".join(chr(c) for c in range(0xC0, 0x1EFF) if chr(c).isupper()) + "]"
+_UP = f"[{UPPER}]"
 _NAME_CAP = rf"(?:{_UP}[\w]*(?:\s+{_UP}[\w]*)*|[IVXLCDM]+\b|\d{{4}}\s*-\s*\d{{4}})"
 _DEMONSTRATIVE = r"(?:này|đó|ấy|nói trên|trên|vừa nêu|kể trên)"
 _DEMO_F = fold_accents(_DEMONSTRATIVE)
