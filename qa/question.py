@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.text import TOKEN_RE, fold_accents, is_accented_query, normalize, syllable_key
+from qa.text import TOKEN_RE, contains_run, fold_accents, is_accented_query, normalize, syllable_key
 
 PERSON, QUANTITY, DATE, PLACE, ORG, LIST, DESCRIPTION, NAME = (
     "PER", "NUM", "DATE", "LOC", "ORG", "LIST", "DESC", "NAME")
@@ -237,9 +237,4 @@ def _entities(q: str, accented: bool) -> list[tuple[str, ...]]:
                 if ent not in out:
                     out.append(ent)
     # keep the longest, drop entities contained in another
-    return [e for e in out if not any(e != o and _contains(o, e) for o in out)]
-
-
-def _contains(big: tuple[str, ...], small: tuple[str, ...]) -> bool:
-    n = len(small)
-    return any(big[i:i + n] == small for i in range(len(big) - n + 1))
+    return [e for e in out if not any(e != o and contains_run(o, e) for o in out)]

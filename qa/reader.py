@@ -30,7 +30,7 @@ from qa.features import (
 )
 from qa.question import LIST, PLAN_WORDS, QuestionAnalysis, analyze
 from qa.settings import Settings
-from qa.text import TOKEN_RE, fold_accents, sentence_spans
+from qa.text import TOKEN_RE, contains_run, fold_accents, sentence_spans
 from qa.types import NOT_FOUND, Answer, Citation, Passage
 
 TermWeight = Callable[[str], float]
@@ -106,7 +106,7 @@ class RuleReader:
             p_seq = [q.form(m.group()) for m in TOKEN_RE.finditer(p.title + " \n " + p.text)]
             p_forms = set(p_seq)
             p_cov = min(1.0, sum(w for t, w in weights.items() if t in p_forms) / total)
-            entity = (sum(_has_seq(p_seq, e) for e in q.entities) / len(q.entities)
+            entity = (sum(contains_run(p_seq, e) for e in q.entities) / len(q.entities)
                       if q.entities else 1.0)
             spans = sentence_spans(p.text)
             for si, (sa, sb) in enumerate(spans):
@@ -141,28 +141,38 @@ class RuleReader:
     def read(self, question: str, passages: Sequence[Passage]) -> Answer:
         q, scored = self.score_candidates(question, passages)
         if not scored:
-            return _abstain(question, passages)
+            return abstain(question, passages)
         top = max(scored, key=lambda x: x.score)
         a_, b_ = self.calibration
         confidence = _sigmoid(a_ * top.score + b_)
         if confidence < self.abstain_threshold:
-            return _abstain(question, passages, confidence)
+            return abstain(question, passages, confidence)
         p = passages[top.passage]
         sa, sb = top.sent
         a, b = sa + top.cand.start, sa + top.cand.end
         text = _tidy(p.text[a:b], q.answer_type)
         shift = p.text[a:b].find(text)
         a, b = a + shift, a + shift + len(text)
-        order = [top.passage] + [i for i in range(len(passages)) if i != top.passage]
-        cites = []
-        for n, i in enumerate(order):
-            spans = (dict(answer_start=a, answer_end=b, evidence_start=sa, evidence_end=sb)
-                     if i == top.passage else {})
-            cites.append(Citation.from_passage(n + 1, passages[i], **spans))
-        return Answer(question, text, confidence, False, p.text[sa:sb], tuple(cites), (a, b))
+        return extracted(question, passages, top.passage, (a, b), (sa, sb), confidence)
 
 
-def _abstain(question, passages, confidence: float = 0.0) -> Answer:
+def extracted(question: str, passages: Sequence[Passage], best: int, span: tuple[int, int],
+              evidence: tuple[int, int], confidence: float) -> Answer:
+    """The answer `passages[best].text[span]`, its passage cited first ([1]) with the answer
+    and evidence offsets, the other passages after it in retrieval order."""
+    (a, b), (sa, sb) = span, evidence
+    order = [best] + [i for i in range(len(passages)) if i != best]
+    cites = tuple(
+        Citation.from_passage(n + 1, passages[i], **(
+            dict(answer_start=a, answer_end=b, evidence_start=sa, evidence_end=sb)
+            if i == best else {}))
+        for n, i in enumerate(order))
+    text = passages[best].text
+    return Answer(question, text[a:b], confidence, False, text[sa:sb], cites, (a, b))
+
+
+def abstain(question: str, passages: Sequence[Passage], confidence: float = 0.0) -> Answer:
+    """"Not found", with the nearest passages still cited."""
     cites = tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages))
     return Answer(question, NOT_FOUND, confidence, True, "", cites, None)
 
@@ -174,11 +184,6 @@ def _plan_mismatch(q: QuestionAnalysis, sent: str) -> float:
     low = sent.lower() if q.accented else fold_accents(sent.lower())
     words = PLAN_WORDS if q.accented else tuple(fold_accents(w) for w in PLAN_WORDS)
     return float(any(w in low for w in words) != q.plan)
-
-
-def _has_seq(seq: list[str], sub: tuple[str, ...]) -> bool:
-    n = len(sub)
-    return any(seq[i] == sub[0] and tuple(seq[i:i + n]) == sub for i in range(len(seq) - n + 1))
 
 
 def _sigmoid(x: float) -> float:

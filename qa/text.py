@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 # Combining tone marks (the five Vietnamese tones besides the level one).
@@ -74,6 +75,12 @@ def token_spans(text: str) -> list[tuple[int, int]]:
 def syllables(text: str) -> list[str]:
     """Lower-cased tokens as written (NFC)."""
     return [m.group().lower() for m in TOKEN_RE.finditer(normalize(text))]
+
+
+def contains_run(seq: Sequence[str], run: Sequence[str]) -> bool:
+    """True when `run` occurs in `seq` as consecutive items (token phrases)."""
+    n, run = len(run), tuple(run)
+    return n > 0 and any(tuple(seq[i:i + n]) == run for i in range(len(seq) - n + 1))
 
 
 def is_accented_query(text: str, threshold: float = 0.25) -> bool:

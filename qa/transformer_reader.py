@@ -13,8 +13,9 @@ import threading
 from collections.abc import Sequence
 
 from qa.errors import ModelLoadError
+from qa.reader import abstain, extracted
 from qa.text import sentence_spans
-from qa.types import NOT_FOUND, Answer, Citation, Passage
+from qa.types import Answer, Passage
 
 DEFAULT_ABSTAIN_THRESHOLD = 0.3  # a softmax-mass confidence; tune per model
 
@@ -89,19 +90,10 @@ class TransformerReader:
             if span and span[2] > span[1]:
                 found.append((span[0], pi, span[1], span[2]))
         if not found:
-            return _abstain(question, passages, 0.0)
+            return abstain(question, passages, 0.0)
         conf, pi, a, b = max(found)
         if conf < self.abstain_threshold:
-            return _abstain(question, passages, conf)
-        p = passages[pi]
-        sa, sb = next(((x, y) for x, y in sentence_spans(p.text) if x <= a < y), (a, b))
-        order = [pi] + [i for i in range(len(passages)) if i != pi]
-        cites = tuple(Citation.from_passage(n + 1, passages[i], **(
-            dict(answer_start=a, answer_end=b, evidence_start=sa, evidence_end=max(sb, b))
-            if i == pi else {})) for n, i in enumerate(order))
-        return Answer(question, p.text[a:b], conf, False, p.text[sa:max(sb, b)], cites, (a, b))
-
-
-def _abstain(question, passages, confidence):
-    cites = tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages))
-    return Answer(question, NOT_FOUND, confidence, True, "", cites, None)
+            return abstain(question, passages, conf)
+        text = passages[pi].text
+        sa, sb = next(((x, y) for x, y in sentence_spans(text) if x <= a < y), (a, b))
+        return extracted(question, passages, pi, (a, b), (sa, max(sb, b)), conf)
