@@ -30,6 +30,7 @@ from qa.errors import (  # noqa: E402
     IndexMissingError,
     ModelLoadError,
 )
+from qa.index import BuildReport  # noqa: E402
 from qa.library import DEFAULT_MAX_BYTES, Library, LibraryError  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -71,14 +72,20 @@ def user_message(err: BaseException) -> str:
 
 class Engine:
     """The assistant, opened in a background thread so the page is up while the index builds;
-    plus the uploads library and the lock that keeps one change + re-index at a time."""
+    plus the uploads library and the lock that keeps one change + re-index at a time.
+
+    Questions are answered from the last complete index while a newer one is built (at start,
+    after a build that was killed, and after uploads): each update builds into a fresh
+    `Assistant` that shares the models, and replaces the served one when it is done."""
 
     def __init__(self, settings: Settings, library: Library):
         self.settings, self.library = settings, library
         self.bot: Assistant | None = None
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # the start failed: nothing to serve
+        self.stale: BaseException | None = None  # the last update failed: an older index served
         self.progress = 0.0
-        self.ready = threading.Event()
+        self.updating = True  # from the start until its update is done
+        self.ready = threading.Event()  # an index is served, or the start failed
         self.lock = threading.Lock()
 
     def start(self) -> None:
@@ -88,15 +95,45 @@ class Engine:
         try:
             self.report(0.0, "loading the articles and the model")
             bot = Assistant(self.settings)
-            bot.update_index(progress=self.report, on_skip=self.skipped)
-            bot.ask(EXAMPLES[0])  # load the models now rather than on the first question
-            self.bot = bot
-            log.info("ready: %d articles, %d chunks", len(bot.index.docs), len(bot.index.chunks))
-        except Exception as e:  # shown in the status banner and in every reply
-            self.error = e
-            log.exception("could not open the index")
+            try:
+                bot.load()
+                self._serve(bot)
+                log.info("serving the last complete index while it is updated")
+            except IndexMissingError:
+                log.info("no index yet: building it")
+            except Exception as e:  # damaged or other settings: the build starts afresh
+                log.warning("cannot serve the index on disk, rebuilding it: %s", e)
+            with self.lock:
+                self.update(bot, self.report)
+        except Exception as e:  # shown in the status banner (and in every reply if no index)
+            if self.bot is None:
+                self.error = e
+            log.exception("could not %s the index", "open" if self.bot is None else "update")
         finally:
+            self.updating = False
             self.ready.set()
+
+    def update(self, base: Assistant, progress) -> BuildReport:
+        """Build the index of the corpus as it is now beside the served one, then serve it.
+        Call with `self.lock` held."""
+        self.updating, self.progress = True, 0.0
+        try:
+            fresh = Assistant(self.settings, embedder=base.embedder, reader=base.reader)
+            built = fresh.update_index(progress=progress, on_skip=self.skipped)
+            self._serve(fresh)
+            self.stale = None
+        except Exception as e:
+            self.stale = e
+            raise
+        finally:
+            self.updating = False
+        log.info("ready: %d articles, %d chunks", len(fresh.index.docs), len(fresh.index.chunks))
+        return built
+
+    def _serve(self, bot: Assistant) -> None:
+        bot.ask(EXAMPLES[0])  # load the models now rather than on the first question
+        self.bot = bot
+        self.ready.set()
 
     def report(self, frac: float, message: str) -> None:
         self.progress = frac
@@ -122,8 +159,19 @@ class Engine:
             return fmt.render_status(f"Không mở được chỉ mục: {user_message(self.error)}",
                                      kind="error")
         index, mine = self.bot.index, len(self.library.files())
-        return fmt.render_status(f"Sẵn sàng · {len(index.docs)} bài báo · {len(index.chunks)} "
-                                 f"đoạn văn · {mine} tệp của bạn", kind="ready")
+        text = (f"Sẵn sàng · {len(index.docs)} bài báo · {len(index.chunks)} đoạn văn · "
+                f"{mine} tệp của bạn")
+        if self.updating:
+            return fmt.render_status(f"{text} · đang cập nhật chỉ mục… {self.progress:.0%}",
+                                     self.progress, kind="ready")
+        if self.stale is not None:
+            return fmt.render_status(f"{text} · chưa cập nhật được chỉ mục: "
+                                     f"{user_message(self.stale)}", kind="error")
+        return fmt.render_status(text, kind="ready")
+
+    def busy(self) -> bool:
+        """Still starting or updating: the status banner keeps following."""
+        return not self.ready.is_set() or self.updating
 
     def titles(self) -> dict[str, list[str]]:
         """Titles of the indexed articles, by the uploaded file that holds them."""
@@ -211,7 +259,7 @@ def build_ui(engine: Engine) -> gr.Blocks:
                     def report(frac, message):
                         engine.report(frac, message)
                         progress(frac, desc=f"Đang lập chỉ mục… {frac:.0%}")
-                    built = bot.update_index(progress=report, on_skip=engine.skipped)
+                    built = engine.update(bot, report)
                     notes.append(f"Đã cập nhật chỉ mục: {built.documents} bài báo "
                                  f"({len(built.added) + len(built.changed)} bài mới lập "
                                  f"chỉ mục, {len(built.removed)} bài gỡ bỏ).")
@@ -306,7 +354,7 @@ def build_ui(engine: Engine) -> gr.Blocks:
                          "'Xóa tệp ' + name + ' khỏi thư viện?')) ? name : null")
         timer = gr.Timer(1.0)  # the status banner follows the indexing until it is ready
         gr.on([demo.load, timer.tick],
-              lambda: (*library_view(), gr.Timer(active=not engine.ready.is_set())),
+              lambda: (*library_view(), gr.Timer(active=engine.busy())),
               None, [listing, pick, status, timer], concurrency_limit=None,
               show_progress="hidden", api_visibility="private")
         gr.api(ask, api_name="ask", concurrency_limit=4, concurrency_id="ask")
@@ -353,7 +401,10 @@ def main(argv=None) -> None:
     except ValueError as e:  # a bad QA_* value: say which, without a traceback
         raise SystemExit(f"app.py: {e}") from None
     max_bytes = int(args.max_upload_mb * 2**20)
-    engine = Engine(settings, Library(uploads, max_bytes=max_bytes))
+    library = Library(uploads, max_bytes=max_bytes)
+    for leftover in library.sweep():
+        log.info("removed %s, left by an upload that was cut short", leftover)
+    engine = Engine(settings, library)
     log.info("corpus %s, index %s", ", ".join(map(str, settings.corpus)), settings.index_dir)
     engine.start()
     theme = gr.themes.Soft(primary_hue="blue", neutral_hue="slate",

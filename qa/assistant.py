@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from qa.reader import Reader, make_reader
 from qa.retrieval import HybridRetriever
 from qa.settings import Settings
 from qa.store import IndexStore
+from qa.text import normalize
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -61,12 +63,13 @@ class Assistant:
         """Index the corpus (`paths`, else the settings' corpus); only changed articles are
         re-embedded."""
         paths = list(paths) if paths else list(self.settings.corpus)
-        docs = load_corpus(paths, on_skip=on_skip)
-        with self._lock:
+        docs = load_corpus(paths, on_skip=on_skip, max_file_mb=self.settings.max_file_mb)
+        with self._build_lock:  # one build at a time; questions go on meanwhile
             index, report = build_index(docs, self.store, self.embedder, self.chunking,
                                         rebuild=rebuild, dense_kind=self.settings.dense_index,
                                         progress=progress)
-            self._set_index(index)
+            with self._lock:
+                self._set_index(index)
         return report
 
     def load(self) -> SearchIndex:
@@ -95,13 +98,21 @@ class Assistant:
 
     @staticmethod
     def check_question_text(question: str, max_chars: int = Settings.max_question_chars) -> str:
-        """The question with its whitespace tidied, or BadQuestionError saying what is wrong."""
-        q = " ".join("".join(ch if ch.isprintable() else " " for ch in (question or "")).split())
+        """The question tidied (NFC; control characters made spaces; zero-width and other
+        invisible format characters dropped; whitespace collapsed), or BadQuestionError
+        saying what is wrong. Cheap: it runs before anything is embedded or searched."""
+        if question is not None and not isinstance(question, str):
+            raise BadQuestionError("Câu hỏi phải là một đoạn văn bản.")
+        q = question or ""
+        if len(q) <= 20 * max_chars:  # a huge one is refused as it is, not tidied first
+            q = " ".join("".join("" if unicodedata.category(ch) == "Cf" else
+                                 ch if ch.isprintable() else " " for ch in normalize(q)).split())
         if not q:
             raise BadQuestionError("Câu hỏi đang trống: hãy nhập một câu hỏi.")
         if len(q) > max_chars:
-            raise BadQuestionError(
-                f"Câu hỏi quá dài ({len(q)} ký tự); giới hạn là {max_chars} ký tự.")
+            n, limit = (f"{x:,}".replace(",", ".") for x in (len(q), max_chars))  # 20.000
+            raise BadQuestionError(f"Câu hỏi quá dài ({n} ký tự); giới hạn là {limit} ký tự. "
+                                   "Hãy rút gọn câu hỏi.")
         if not any(ch.isalnum() for ch in q):
             raise BadQuestionError("Câu hỏi không có chữ hay số nào để tìm kiếm.")
         return q

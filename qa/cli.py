@@ -6,10 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import sys
 from pathlib import Path
 
-from qa.errors import QAError
+from qa.errors import IndexCorruptError, IndexMismatchError, QAError
+
+# What a person reads first about an index that must be rebuilt; the command follows, then the
+# English details.
+REBUILD_LEADS = {
+    IndexCorruptError: "Chỉ mục tìm kiếm bị hỏng hoặc không đọc được.",
+    IndexMismatchError: "Chỉ mục tìm kiếm được lập với mô hình hoặc cấu hình khác.",
+}
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -97,7 +105,6 @@ def cmd_index(args) -> int:
 def _open(args):
     """The assistant with its index, building it on first use (as the app does)."""
     from qa.assistant import Assistant
-    from qa.errors import IndexMismatchError
 
     bot = Assistant(_settings(args))
     corpus = ", ".join(map(str, bot.settings.corpus))
@@ -106,7 +113,8 @@ def _open(args):
             bot.load()
             return bot
         except IndexMismatchError as e:
-            print(f"{e}\nrebuilding it now from {corpus}", file=sys.stderr)
+            print(f"qa: {REBUILD_LEADS[IndexMismatchError]} Đang lập lại chỉ mục từ {corpus}.\n"
+                  f"    ({e})", file=sys.stderr)
     else:
         print(f"no index at {bot.store.root} yet: building it from {corpus}", file=sys.stderr)
     bar, progress = _progress_bar()
@@ -162,6 +170,22 @@ def cmd_eval(args) -> int:
 COMMANDS = {"index": cmd_index, "ask": cmd_ask, "eval": cmd_eval}
 
 
+def rebuild_command(args) -> str:
+    """The `qa index --rebuild` line that repairs the index these arguments use."""
+    settings = _settings(args, getattr(args, "paths", None))
+    model = ["--model", args.model] if args.model else []
+    return shlex.join(["qa", "index", "--rebuild", *model, "--index-dir",
+                       str(settings.index_dir), *map(str, settings.corpus)])
+
+
+def error_message(err: QAError, args) -> str:
+    lead = next((text for kind, text in REBUILD_LEADS.items() if isinstance(err, kind)), None)
+    if lead is None:
+        return f"qa: {err}"
+    return (f"qa: {lead} Hãy lập lại chỉ mục bằng lệnh:\n    {rebuild_command(args)}\n"
+            f"    ({err})")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
@@ -169,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except QAError as e:
-        print(f"qa: {e}", file=sys.stderr)
+        print(error_message(e, args), file=sys.stderr)
         return 2
     except ValueError as e:  # bad settings values (e.g. QA_TOP_K=abc)
         print(f"qa: {e}", file=sys.stderr)

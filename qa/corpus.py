@@ -2,13 +2,16 @@
 
 Every later offset indexes `Document.text`, so the text is final here: normalized, cleaned of
 saved-page chrome (timestamps, section names, comment forms, teasers, source-URL lines),
-paragraphs separated by a blank line. Bad files and rows are skipped with a reason, never fatal.
+paragraphs separated by a blank line. Bad files and rows (binary, empty, too large, deleted,
+a copy of another article) are skipped with a reason, never fatal.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import gzip
+import hashlib
 import json
 import logging
 import os
@@ -25,6 +28,8 @@ from qa.types import Document
 SUPPORTED_SUFFIXES = (".txt", ".md", ".jsonl", ".jsonl.gz")
 TITLE_MAX_CHARS = 150  # a longer first line is a lead paragraph, not a headline
 HEADER_LINES = 6  # page chrome and the dateline sit within the first few lines
+MAX_FILE_MB = 20.0  # a larger .txt/.md file is skipped unread (Settings.max_file_mb)
+MAX_ROW_CHARS = 2_000_000  # a longer JSONL line is not one news article
 PathLike = str | os.PathLike[str]
 SkipHandler = Callable[[Path, str], None]
 
@@ -51,24 +56,60 @@ _SENTENCE_END = re.compile(r"[.!?…][\"”’)\]]*\s+")
 _ABBREVIATION = re.compile(r"\b(?:TP|Tp|TS|ThS|PGS|GS|BS|TX|TT|Q|P|St|Mr|Mrs|Dr)\.$")
 
 
+# Pre-Unicode Vietnamese code pages Python lacks: bytes 0x80-0xFF as glibc's iconv reads them
+# (VISCII also puts six capitals among the control codes).
+_HIGH_BYTES = bytes(range(0x80, 0x100)).decode("latin-1")
+_VISCII = str.maketrans(
+    _HIGH_BYTES + "\x02\x05\x06\x14\x19\x1e",
+    "ẠẮẰẶẤẦẨẬẼẸẾỀỂỄỆỐỒỔỖỘỢỚỜỞỊỎỌỈỦŨỤỲÕắằặấầẩậẽẹếềểễệốồổỗỠƠộờởịỰỨỪỬơớƯ"
+    "ÀÁÂÃẢĂẳẵÈÉÊẺÌÍĨỳĐứÒÓÔạỷừửÙÚỹỵÝỡưàáâãảăữẫèéêẻìíĩỉđựòóôõỏọụùúũủýợỮẲẴẪỶỸỴ",
+)
+_TCVN3 = str.maketrans(  # ABC fonts, TCVN 5712 VN3
+    _HIGH_BYTES,
+    "ÀẢÃÁẠẶẬÈẺẼÉẸỆÌỈĨÍỊÒỎÕÓỌỘỜỞỠỚỢÙỦŨ\u00a0ĂÂÊÔƠƯĐăâêôơưđẰ\u0300\u0309\u0303\u0301\u0323"
+    "àảãáạẲằẳẵắẴẮẦẨẪẤỀặầẩẫấậèỂẻẽéẹềểễếệìỉỄẾỒĩíịòỔỏõóọồổỗốộờởỡớợùỖủũúụừửữứựỳỷỹýỵỐ",
+)
+_LEGACY: dict[str, Callable[[bytes], str]] = {  # in order of preference on a tie
+    "cp1258": lambda data: data.decode("cp1258"),  # Windows Vietnamese
+    "cp1252": lambda data: data.decode("cp1252"),  # Windows Western
+    "viscii": lambda data: data.decode("latin-1").translate(_VISCII),
+    "tcvn3": lambda data: data.decode("latin-1").translate(_TCVN3),
+}
+_COMMON_WORDS = frozenset(
+    "của và được người các những một đã với này là có không đến năm ngày tỉnh huyện xã phố "
+    "cũng từ đồng để sẽ về nhiều đại hội tại công việc trên đó vào thì bị như".split()
+)
+
+
 def read_text_file(path: PathLike) -> str:
     """The file's text, whatever common encoding it was saved in; CorpusError if binary."""
     return _clean(_decode(Path(path).read_bytes(), Path(path)))
 
 
 def _decode(data: bytes, path: Path) -> str:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encodings = ["utf-16"]
-    else:  # NUL bytes mean binary; cp1258 is Windows Vietnamese, cp1252 Windows Western
-        encodings = [] if b"\x00" in data else ["utf-8-sig", "cp1258", "cp1252"]
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if _looks_like_text(text, legacy=encoding.startswith("cp")):
+    """UTF-16 with a BOM, UTF-8, else the legacy code page whose reading holds the most
+    common Vietnamese words (VISCII and TCVN3 only when it holds some)."""
+    bom = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    binary = b"\x00" in data and not bom
+    with contextlib.suppress(UnicodeDecodeError):
+        text = None if binary else data.decode("utf-16" if bom else "utf-8-sig")
+        if text is not None and _looks_like_text(text, legacy=False):
+            return text
+    readings = []
+    for name, decode in () if bom or binary else _LEGACY.items():
+        with contextlib.suppress(UnicodeDecodeError):
+            text = decode(data)
+            if (score := _vietnamese_words(text)) or name.startswith("cp"):
+                readings.append((score, text))
+    for _score, text in sorted(readings, key=lambda r: -r[0]):  # ties keep _LEGACY's order
+        if _looks_like_text(text, legacy=True):
             return text
     raise CorpusError(f"{path} is not a text file: save it as UTF-8 text, or remove it")
+
+
+def _vietnamese_words(text: str) -> int:
+    """Common Vietnamese words (all with diacritics) in the text: many only when read right."""
+    return sum(w in _COMMON_WORDS for w in re.findall(r"\w+", normalize(text[:100_000]).lower()))
 
 
 def _looks_like_text(text: str, legacy: bool) -> bool:
@@ -243,12 +284,28 @@ def _relative(file: Path, root: Path) -> str:
         return file.name
 
 
-def _article(file: Path, rel: str) -> Document | str:
+def _article(file: Path, rel: str, max_file_mb: float) -> Document | str:
     """The file's Document, or why it was skipped."""
     try:
+        if (mb := file.stat().st_size / 2**20) > max_file_mb:
+            limit = f"the {max_file_mb:g} MB limit"
+            return f"too large: {mb:.1f} MB, over {limit} (set QA_MAX_FILE_MB to raise it)"
         return parse_article(read_text_file(file), rel) or "empty after cleaning"
+    except FileNotFoundError:
+        return "deleted before it could be read"
     except (CorpusError, OSError) as err:
         return str(err)
+
+
+def _lines(stream, limit: int) -> Iterator[str | None]:
+    """Each line of a text stream; None for one over `limit` characters (never held whole)."""
+    while line := stream.readline(limit + 1):
+        if len(line) <= limit or line.endswith("\n"):
+            yield line
+            continue
+        while (rest := stream.readline(limit)) and not rest.endswith("\n"):
+            pass
+        yield None
 
 
 def _jsonl_rows(file: Path, rel: str) -> Iterator[Document | str]:
@@ -256,7 +313,10 @@ def _jsonl_rows(file: Path, rel: str) -> Iterator[Document | str]:
     opener = gzip.open if file.name.lower().endswith(".gz") else open
     try:
         with opener(file, "rt", encoding="utf-8-sig", errors="replace") as rows:
-            for lineno, row in enumerate(rows, 1):
+            for lineno, row in enumerate(_lines(rows, MAX_ROW_CHARS), 1):
+                if row is None:
+                    yield f"line {lineno}: over {MAX_ROW_CHARS:,} characters, not one article"
+                    continue
                 if not row.strip():
                     continue
                 try:
@@ -269,6 +329,8 @@ def _jsonl_rows(file: Path, rel: str) -> Iterator[Document | str]:
                     row_id = lineno if rec.get("id") is None else rec["id"]
                     doc = document_from_record(rec, f"{rel}#{row_id}")
                 yield doc or f"line {lineno}: not an object with a 'body' or 'text' field"
+    except FileNotFoundError:
+        yield "deleted before it could be read"
     except (OSError, EOFError) as err:  # truncated, or not really gzip
         yield f"unreadable: {err}"
 
@@ -283,8 +345,10 @@ def iter_documents(
     paths: PathLike | Sequence[PathLike],
     root: PathLike | None = None,
     on_skip: SkipHandler | None = None,
+    max_file_mb: float = MAX_FILE_MB,
 ) -> Iterator[Document]:
-    """Documents from files and folders, lazily; doc_ids are paths relative to the root."""
+    """Documents from files and folders, lazily; doc_ids are paths relative to the root.
+    JSONL files are streamed, whatever their size; a .txt/.md over `max_file_mb` is skipped."""
     for path in _as_list(paths):
         if not path.exists():
             raise CorpusError(f"No such file or folder: {path}. Check the path to the articles.")
@@ -292,25 +356,37 @@ def iter_documents(
         for file in _files_under(path) if path.is_dir() else [path]:
             rel = _relative(file, base)
             jsonl = file.name.lower().endswith((".jsonl", ".jsonl.gz"))
-            for item in _jsonl_rows(file, rel) if jsonl else [_article(file, rel)]:
+            for item in _jsonl_rows(file, rel) if jsonl else [_article(file, rel, max_file_mb)]:
                 if isinstance(item, Document):
                     yield item
                 else:
                     _report(on_skip, file, item)
 
 
+def _same_text_key(doc: Document) -> bytes:
+    """Equal for two copies of one article, whatever their files or line breaks."""
+    return hashlib.sha1(" ".join(f"{doc.title}\n{doc.text}".split()).encode()).digest()
+
+
 def load_corpus(
     paths: PathLike | Sequence[PathLike],
     root: PathLike | None = None,
     on_skip: SkipHandler | None = None,
+    max_file_mb: float = MAX_FILE_MB,
 ) -> list[Document]:
-    """All documents, the first of each doc_id kept; CorpusError if none could be loaded."""
+    """All documents, the first of each doc_id and of each text kept (a copy of an article
+    under another name would be cited twice); CorpusError if none could be loaded."""
     docs: dict[str, Document] = {}
-    for doc in iter_documents(paths, root=root, on_skip=on_skip):
+    first_with_text: dict[bytes, str] = {}
+    for doc in iter_documents(paths, root=root, on_skip=on_skip, max_file_mb=max_file_mb):
+        key = _same_text_key(doc)
         if doc.doc_id in docs:
             _report(on_skip, Path(doc.doc_id), "duplicate doc_id, kept the first")
+        elif key in first_with_text:
+            _report(on_skip, Path(doc.doc_id), f"same text as {first_with_text[key]}")
         else:
             docs[doc.doc_id] = doc
+            first_with_text[key] = doc.doc_id
     if not docs:
         where = ", ".join(str(p) for p in _as_list(paths)) or "(no paths given)"
         raise CorpusError(

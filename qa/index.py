@@ -149,8 +149,8 @@ def _previous(store: IndexStore, expected: dict, rebuild: bool) -> tuple[SearchI
         return None, "asked to rebuild"
     if not store.exists():
         return None, None
-    try:
-        return load_index(store, expected), None
+    try:  # deep: a damaged vector would otherwise be copied into every later version
+        return load_index(store, expected, deep=True), None
     except (IndexMismatchError, IndexCorruptError) as e:
         log.warning("rebuilding the index from scratch: %s", e)
         return None, str(e)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 import unicodedata
 import uuid
 from collections.abc import Iterable
@@ -29,6 +30,14 @@ _STAGING_PREFIX = ".upload-"  # hidden: the corpus loader skips it while it is c
 
 _UNSAFE = re.compile(r"[^\w.\-]+")  # \w is Unicode-aware: Vietnamese letters stay
 _RUNS = re.compile(r"([._\-])[._\-]+")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class LibraryError(QAError):
@@ -113,11 +122,27 @@ class Library:
         staging = self.folder / f"{_STAGING_PREFIX}{uuid.uuid4().hex}{suffix}"
         try:
             shutil.copyfile(source, staging)
+            _fsync(staging)  # on disk before it is listed: "added" survives a crash
             articles, skipped = self._check(staging, shown)
             final = self._place(staging, safe_filename(shown, self.suffixes), reserved)
+            _fsync(self.folder)
         finally:
             staging.unlink(missing_ok=True)
         return LibraryFile(final.name, final, size, articles, skipped)
+
+    def sweep(self, older_than_s: float = 3600.0) -> list[Path]:
+        """Delete the staging copies that uploads killed mid-way left behind (hidden, so never
+        listed or indexed, but they take space). Recent ones may be uploads still running."""
+        removed = []
+        if self.folder.is_dir():
+            for p in self.folder.glob(f"{_STAGING_PREFIX}*"):
+                try:
+                    if p.is_file() and time.time() - p.stat().st_mtime > older_than_s:
+                        p.unlink()
+                        removed.append(p)
+                except OSError:  # gone meanwhile, or not ours to delete
+                    continue
+        return removed
 
     def remove(self, name: str) -> LibraryFile:
         """Delete one article file of the folder (by its listed name, nothing else)."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from embeddings import DEFAULT_MODEL
+from qa.corpus import MAX_FILE_MB
 
 INDEX_HOME = Path(".qa") / "indexes"
 
@@ -47,6 +48,7 @@ class Settings:
     abstain_threshold: float | None = None  # None: the reader's calibrated default
     batch_size: int = 32
     max_question_chars: int = 1000
+    max_file_mb: float = MAX_FILE_MB  # a larger .txt/.md file is skipped, not read
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
@@ -70,6 +72,7 @@ class Settings:
             reader_model=_env("QA_READER_MODEL", str, None),
             abstain_threshold=_env("QA_ABSTAIN_THRESHOLD", float, None),
             batch_size=_env("QA_BATCH_SIZE", int, cls.batch_size),
+            max_file_mb=_env("QA_MAX_FILE_MB", float, cls.max_file_mb),
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

@@ -49,15 +49,25 @@ class IndexStore:
             name = (self.root / CURRENT).read_text(encoding="utf-8").strip()
         except (FileNotFoundError, NotADirectoryError):
             return None
-        except OSError as e:
-            raise IndexCorruptError(f"Cannot read {self.root / CURRENT}: {e}") from e
-        folder = self.root / name
-        if not name or "/" in name or not (folder / MANIFEST).is_file():
+        except (OSError, UnicodeDecodeError) as e:  # unreadable, or garbage bytes
+            raise IndexCorruptError(
+                f"The index at {self.root} is damaged ({CURRENT} is unreadable: {e}). "
+                f"{self.rebuild_hint()}"
+            ) from e
+        try:
+            found = (name.startswith("v-") and name.isprintable() and "/" not in name
+                     and "\\" not in name and (self.root / name / MANIFEST).is_file())
+        except OSError:  # a name the file system refuses (too long, ...)
+            found = False
+        if not found:
             raise IndexCorruptError(
                 f"The index at {self.root} is damaged ({CURRENT} points to a missing version). "
-                f"Rebuild it: `qa index --rebuild --index-dir {self.root} CORPUS`."
+                f"{self.rebuild_hint()}"
             )
-        return folder
+        return self.root / name
+
+    def rebuild_hint(self) -> str:
+        return f"Rebuild it: `qa index --rebuild --index-dir {self.root} CORPUS`."
 
     def exists(self) -> bool:
         try:
@@ -72,23 +82,29 @@ class IndexStore:
                 f"No index at {self.root}. Build one first: `qa index PATH` (e.g. `qa index seeds`)."
             )
         try:
-            return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:  # ValueError: bad JSON or bad UTF-8
             raise IndexCorruptError(
-                f"The index manifest in {folder} is unreadable ({e}). "
-                f"Rebuild it: `qa index --rebuild --index-dir {self.root} CORPUS`."
+                f"The index manifest in {folder} is unreadable ({e}). {self.rebuild_hint()}"
             ) from e
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+            raise IndexCorruptError(
+                f"The index manifest in {folder} is not an index manifest. {self.rebuild_hint()}"
+            )
+        return manifest
 
     def verify(self, folder: Path, manifest: dict, deep: bool = False) -> None:
         """Every data file is there with the recorded size (and digest when `deep`)."""
         for name, meta in manifest.get("files", {}).items():
             path = folder / name
-            if not path.is_file() or path.stat().st_size != meta["size"] or (
-                deep and file_digest(path) != meta["sha256"]
-            ):
+            try:
+                intact = path.is_file() and path.stat().st_size == meta["size"] and (
+                    not deep or file_digest(path) == meta["sha256"])
+            except (OSError, KeyError, TypeError):  # unreadable, or a manifest entry mangled
+                intact = False
+            if not intact:
                 raise IndexCorruptError(
-                    f"Index file {path} is missing, truncated or changed. "
-                    f"Rebuild the index: `qa index --rebuild --index-dir {self.root} CORPUS`."
+                    f"Index file {path} is missing, truncated or changed. {self.rebuild_hint()}"
                 )
 
     def write(self, fill: Callable[[Path], dict]) -> Path:

@@ -72,6 +72,20 @@ EXTRA_ARTICLE = (
 SMALL_CHUNKS = dict(target_tokens=48, overlap_sentences=1, max_overlap_tokens=30)
 
 
+def tiny_bert_config(vocab_size: int, max_position_embeddings: int):
+    """A randomly initialised one-layer BERT of 32 dimensions: models built on the fly, offline."""
+    import transformers
+
+    return transformers.BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=max_position_embeddings,
+    )
+
+
 def write_article(folder: Path, name: str, title: str, body: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name

@@ -52,28 +52,41 @@ def wait_until_answers(url: str, proc: subprocess.Popen, log: Path,
     pytest.fail(f"the app did not answer within {timeout}s:\n{_log_tail(log)}")
 
 
-@contextlib.contextmanager
-def running_app(tmp: Path) -> Iterator[str]:
-    """`python app.py` on seeds/ with its own index and uploads folders under `tmp`."""
-    port, log = free_port(), tmp / "app.log"
+def start_app(tmp: Path, corpus: Path = SEEDS, log_name: str = "app.log"
+              ) -> tuple[subprocess.Popen, str, Path]:
+    """`python app.py` on `corpus` with its index and uploads folders under `tmp` (the same
+    folders on every start in `tmp`): the process, its URL and its log."""
+    port, log = free_port(), tmp / log_name
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
     env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", HF_HUB_OFFLINE="1")
-    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--corpus", str(SEEDS),
+    cmd = [sys.executable, str(ROOT / "app.py"), "--port", str(port), "--corpus", str(corpus),
            "--index-dir", str(tmp / "index"), "--uploads-dir", str(tmp / "uploads")]
     with open(log, "w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    return proc, f"http://127.0.0.1:{port}", log
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextlib.contextmanager
+def running_app(tmp: Path) -> Iterator[str]:
+    """`python app.py` on seeds/ with its own index and uploads folders under `tmp`."""
+    proc, url, log = start_app(tmp)
     try:
         seconds = wait_until_answers(url, proc, log)
         print(f"app answered {seconds:.1f}s after start")
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_app(proc)
 
 
 @pytest.fixture(scope="module")

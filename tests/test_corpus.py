@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import itertools
 import json
 import unicodedata
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from qa import corpus
 from qa.corpus import (
     SUPPORTED_SUFFIXES,
     document_from_record,
@@ -285,9 +287,32 @@ def test_encodings(tmp_path, encoding):
     assert paragraphs(doc.text) == [BODY_1, BODY_2]
 
 
+# The title, BODY_1 and BODY_2 as glibc's iconv writes them (`iconv -t VISCII`, `-t TCVN5712-1`).
+VISCII = (
+    b"\xd0\xd5i h\xb5i \xd0\xe4ng b\xb5 ph\xdf\xb6ng K\xcf S\xbdn\n\nS\xe1ng 9/8, ph\xdf\xb6ng "
+    b"\xd0o\xe0n K\xaat t\xb1 ch\xd1c \xd0\xd5i h\xb5i l\xa5n th\xd1 I, nhi\xaem k\xcf 2025 - 2030."
+    b"\n\nD\xe2n s\xaf c\xfca ph\xdf\xb6ng h\xbdn 25.400 ng\xdf\xb6i, di\xaen t\xedch 134,31km2.\n"
+)
+TCVN3 = (
+    b"\xa7\xb9i h\xe9i \xa7\xb6ng b\xe9 ph\xad\xeang K\xfa S\xacn\n\nS\xb8ng 9/8, ph\xad\xeang "
+    b"\xa7o\xb5n K\xd5t t\xe6 ch\xf8c \xa7\xb9i h\xe9i l\xc7n th\xf8 I, nhi\xd6m k\xfa 2025 - 2030."
+    b"\n\nD\xa9n s\xe8 c\xf1a ph\xad\xeang h\xacn 25.400 ng\xad\xeai, di\xd6n t\xddch 134,31km2.\n"
+)
+
+
+@pytest.mark.parametrize("data", [VISCII, TCVN3], ids=["viscii", "tcvn3"])
+def test_pre_unicode_vietnamese_code_pages(tmp_path, data):
+    (tmp_path / "old.txt").write_bytes(data)
+    doc = only_doc(tmp_path)
+    assert doc.title == "Đại hội Đảng bộ phường Kỳ Sơn"
+    assert paragraphs(doc.text) == [BODY_1, BODY_2]
+
+
 def test_cp1252_western_file_is_not_read_as_vietnamese(tmp_path):
     (tmp_path / "it.txt").write_bytes("Così è la vita\n\nPerò funziona.".encode("cp1252"))
     assert read_text_file(tmp_path / "it.txt") == "Così è la vita\n\nPerò funziona."
+    (tmp_path / "de.txt").write_bytes("Grüße aus München, schöne Mädchen".encode("cp1252"))
+    assert read_text_file(tmp_path / "de.txt") == "Grüße aus München, schöne Mädchen"
 
 
 @pytest.mark.parametrize("data", [bytes(range(256)) * 8, bytes(range(1, 32)) * 40])
@@ -312,6 +337,69 @@ def test_empty_file_is_skipped(tmp_path, caplog):
     assert [d.doc_id for d in docs] == ["ok.txt"]
     assert skipped == ["blank.md", "empty.txt"]
     assert "empty.txt" in caplog.text
+
+
+def test_text_file_over_the_size_limit_is_skipped_unread(tmp_path, monkeypatch):
+    write(tmp_path, "big.md", f"Tiêu đề\n\n{BODY_1 * 40}")  # about 3 KB
+    write(tmp_path, "ok.txt", f"Tiêu đề\n\n{BODY_1}")
+    read, real = [], corpus.read_text_file
+    monkeypatch.setattr(corpus, "read_text_file", lambda p: read.append(p.name) or real(p))
+    skipped: list[tuple[Path, str]] = []
+    docs = load_corpus(tmp_path, on_skip=lambda p, r: skipped.append((p, r)), max_file_mb=0.002)
+    assert [d.doc_id for d in docs] == ["ok.txt"] and read == ["ok.txt"]
+    [(path, reason)] = skipped
+    assert path.name == "big.md"
+    assert reason.startswith("too large: 0.0 MB, over the 0.002 MB limit")
+    assert "QA_MAX_FILE_MB" in reason
+    assert len(load_corpus(tmp_path, max_file_mb=1)) == 2
+
+
+def test_lines_over_the_limit_are_passed_over():
+    stream = io.StringIO("abc\n" + "x" * 10 + "\n" + "y" * 11 + "\n" + "z" * 25 + "\ntail")
+    assert list(corpus._lines(stream, 10)) == ["abc\n", "x" * 10 + "\n", None, None, "tail"]
+
+
+def test_jsonl_row_over_the_limit_is_skipped_and_the_next_rows_read(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus, "MAX_ROW_CHARS", 200)
+    rows = [
+        {"id": "a", "title": "Tin a", "body": BODY_1},
+        {"id": "huge", "title": "Tin dài", "body": BODY_2 * 10},
+        {"id": "c", "title": "Tin c", "body": BODY_2},
+    ]
+    write(tmp_path, "news.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    skipped: list[str] = []
+    docs = load_corpus(tmp_path, on_skip=lambda _p, r: skipped.append(r))
+    assert [d.doc_id for d in docs] == ["news.jsonl#a", "news.jsonl#c"]
+    assert skipped == ["line 2: over 200 characters, not one article"]
+
+
+def test_same_article_under_two_names_is_kept_once(tmp_path):
+    write(tmp_path, "a.txt", f"Tiêu đề\n\n{BODY_1}\n\n{BODY_2}\n")
+    write(tmp_path, "b.txt", f"Tiêu đề  \r\n\r\n{BODY_1}\r\n\r\n{BODY_2}  \r\n")  # Windows copy
+    write(tmp_path, "c.txt", f"Tiêu đề khác\n\n{BODY_1}\n\n{BODY_2}\n")  # another headline
+    rows = [{"id": 1, "title": "Tin", "body": BODY_1}, {"id": 2, "title": "Tin", "body": BODY_1}]
+    write(tmp_path, "d.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    skipped: list[tuple[str, str]] = []
+    docs = load_corpus(tmp_path, on_skip=lambda p, r: skipped.append((str(p), r)))
+    assert [d.doc_id for d in docs] == ["a.txt", "c.txt", "d.jsonl#1"]
+    assert skipped == [("b.txt", "same text as a.txt"), ("d.jsonl#2", "same text as d.jsonl#1")]
+
+
+def test_files_deleted_after_listing_are_skipped(tmp_path):
+    write(tmp_path, "a.txt", f"Tin a\n\n{BODY_1}")
+    write(tmp_path, "b.txt", f"Tin b\n\n{BODY_2}")
+    write(tmp_path, "c.jsonl", json.dumps({"title": "Tin c", "body": BODY_1}) + "\n")
+    write(tmp_path, "d.txt", f"Tin d\n\n{BODY_2}")
+    skipped: list[tuple[str, str]] = []
+    docs = iter_documents(tmp_path, on_skip=lambda p, r: skipped.append((p.name, r)))
+    assert next(docs).doc_id == "a.txt"  # the folder is listed by now
+    (tmp_path / "b.txt").unlink()
+    (tmp_path / "c.jsonl").unlink()
+    assert [d.doc_id for d in docs] == ["d.txt"]
+    assert skipped == [
+        ("b.txt", "deleted before it could be read"),
+        ("c.jsonl", "deleted before it could be read"),
+    ]
 
 
 # --- folders, doc_ids, errors -----------------------------------------------------------

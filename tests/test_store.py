@@ -1,9 +1,10 @@
 """Tests for qa/store.py: atomic versioned writes, leftovers of killed builds, damage reports.
-The last test kills real index builds with SIGKILL."""
+The last test kills real index builds with SIGKILL, then asks and updates as a person would."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import shutil
@@ -120,11 +121,18 @@ def test_current_pointing_to_a_missing_version_is_reported(tmp_path):
     assert good.exists()
 
 
-@pytest.mark.parametrize("pointer", ["", "../elsewhere", "v-x/../../etc"])
+@pytest.mark.parametrize(
+    "pointer",
+    ["", "../elsewhere", "v-x/../../etc", "v-" + "x" * 300, "v-a\x00b", b"v-\xff\xfe"],
+    ids=["empty", "parent", "escape", "too-long", "nul", "not-utf8"],
+)
 def test_current_with_a_bad_name_is_reported(tmp_path, pointer):
     store = IndexStore(tmp_path / "idx")
     store.write(filler("một"))
-    (store.root / CURRENT).write_text(pointer, encoding="utf-8")
+    if isinstance(pointer, bytes):
+        (store.root / CURRENT).write_bytes(pointer)
+    else:
+        (store.root / CURRENT).write_text(pointer, encoding="utf-8")
     with pytest.raises(IndexCorruptError, match="qa index --rebuild"):
         store.current()
 
@@ -171,12 +179,13 @@ BUILD_SERVER = textwrap.dedent(
     import os, sys
     import torch
     torch.set_num_threads(1)  # no thread pool: forking after this is safe
+    from qa.assistant import Assistant
     from qa.corpus import load_corpus
     from qa.index import build_index
+    from qa.settings import Settings
     from qa.store import IndexStore
-    from embeddings import SentenceTransformerEmbedder
 
-    embedder = SentenceTransformerEmbedder()
+    embedder = Assistant(Settings()).embedder  # the model as `qa index` loads it
     embedder.embed_batch(["khởi động"])
 
     def progress(fraction, message):
@@ -204,7 +213,8 @@ BUILD_SERVER = textwrap.dedent(
 def kill_a_build(
     server: subprocess.Popen, corpus: Path, store: IndexStore, saves: int, delay: float
 ) -> None:
-    """Start a build loop on `store`, let it reach its `saves`-th write, wait `delay`, kill it."""
+    """Start a build loop on `store`, let it reach its `saves`-th write (0: let it start),
+    wait `delay`, kill it."""
     server.stdin.write(f"{corpus}\t{store.root}\n")
     server.stdin.flush()
     pid, seen = None, 0
@@ -223,12 +233,35 @@ def kill_a_build(
     assert line == ["status", str(-signal.SIGKILL)]
 
 
+def ask_json(capsys, corpus: Path, store: IndexStore, question: str) -> dict:
+    from qa.cli import main
+
+    code = main(
+        ["ask", question, "--json", "--corpus", str(corpus), "--index-dir", str(store.root)]
+    )
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "no index" not in err and "Đang lập lại" not in err  # served as it was: no build
+    return json.loads(out)
+
+
 @pytest.mark.slow
-def test_index_survives_builds_killed_at_random_moments(tmp_path, embedder):
+def test_index_survives_builds_killed_at_random_moments(
+    tmp_path, capsys, monkeypatch, use_shared_embedder
+):
+    """Each run: an index of five articles, a sixth added, its update killed at a random
+    moment (while it embeds, or while it writes one of its versions). `qa ask` right after
+    answers from the last complete index without building; the next update (`qa index`, or
+    `Assistant.update_index`) keeps that index served until it publishes its own, which has
+    the sixth article and no leftovers beside it."""
+    from qa.assistant import Assistant
+    from qa.cli import main
     from qa.corpus import load_corpus
     from qa.index import build_index, load_index
-    from qa.retrieval import HybridRetriever
+    from qa.settings import Settings
 
+    embedder = use_shared_embedder
+    monkeypatch.chdir(tmp_path)  # nothing may land in the repository's .qa/
     rng = random.Random(11)
     env = {
         **os.environ,
@@ -259,25 +292,51 @@ def test_index_survives_builds_killed_at_random_moments(tmp_path, embedder):
         base_corpus = write_corpus(tmp_path / "base-corpus")
         build_index(load_corpus(base_corpus), IndexStore(tmp_path / "base-index"), embedder)
         assert server.stdout.readline().strip() == "ready"
-        for n in range(3):
+        for n in range(4):
             corpus = shutil.copytree(base_corpus, tmp_path / f"corpus{n}")
             store = IndexStore(shutil.copytree(tmp_path / "base-index", tmp_path / f"index{n}"))
             write_article(corpus, "them.txt", *EXTRA_ARTICLE)  # the killed builds index more
-            kill_a_build(
-                server, corpus, store, saves=rng.randint(1, 3), delay=rng.uniform(0.0, 0.03)
-            )
+            # killed while it loads and embeds, while it writes its first version (that has
+            # the sixth article), or while it writes a later one
+            saves = [0, 1, rng.randint(1, 3), rng.randint(0, 3)][n]
+            delay = rng.uniform(0.0, 0.5) if saves == 0 else rng.uniform(0.0, 0.03)
+            kill_a_build(server, corpus, store, saves, delay)
 
+            served = store.current()
             index = load_index(store, deep=True)  # the old or a newer complete version
             assert set(index.docs) >= set(ARTICLES)
-            hits = HybridRetriever(index, embedder).search(
-                "Lũ lụt ở Quảng Ngãi làm ngập bao nhiêu ngôi nhà?", k=3
+            published = "them.txt" in index.docs
+            reply = ask_json(
+                capsys, corpus, store, "Lũ lụt ở Quảng Ngãi làm ngập bao nhiêu ngôi nhà?"
             )
-            assert hits and hits[0].doc_id == "lu-lut.txt"
-            # the next build cleans up whatever the killed one left behind
-            build_index(load_corpus(corpus), store, embedder)
+            assert reply["citations"][0]["doc_id"] == "lu-lut.txt"
+            assert store.current() == served
+
+            # the next update finishes the killed one and cleans up whatever it left behind
+            if n % 2 == 0:
+                code = main(["index", str(corpus), "--index-dir", str(store.root)])
+                out, err = capsys.readouterr()
+                assert code == 0 and "rebuilt" not in err, err
+                assert f"({0 if published else 1} added, 0 changed, 0 removed" in out, out
+            else:
+                seen = []
+
+                def progress(fraction, message, store=store, seen=seen):
+                    if message == "saving the index":  # its own version not yet written
+                        seen.append(load_index(store, deep=True).folder)
+
+                bot = Assistant(Settings(corpus=(corpus,), index_dir=store.root), embedder=embedder)
+                report = bot.update_index(progress=progress)
+                assert seen == [str(served)]
+                assert report.rebuilt_reason is None
+                assert report.added == ([] if published else ["them.txt"])
             names = entries(store.root)
             assert names[0] == CURRENT and len(names) == 2 and names[1].startswith("v-"), names
             assert store.read_manifest()["counts"]["documents"] == len(ARTICLES) + 1
+            reply = ask_json(
+                capsys, corpus, store, "Giá lúa tươi tại ruộng ở Mỹ Xuyên là bao nhiêu?"
+            )
+            assert reply["citations"][0]["doc_id"] == "them.txt"
     finally:
         watchdog.cancel()
         server.stdin.close()  # the server exits after its last child was reaped

@@ -8,6 +8,7 @@ import re
 import unicodedata
 
 import pytest
+from conftest import tiny_bert_config
 from test_reader import ARTICLES, BAN_BO, CAU, HOI_NONG_DAN, LE_HOI, check_answer, unaccented
 
 from qa.errors import ModelLoadError
@@ -49,14 +50,7 @@ def tiny_model(tmp_path_factory):
     tokenizer.save_pretrained(folder)
 
     torch.manual_seed(0)
-    config = transformers.BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=256,
-    )
+    config = tiny_bert_config(len(vocab), 256)
     transformers.BertForQuestionAnswering(config).save_pretrained(folder)
     return folder
 
