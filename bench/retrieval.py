@@ -70,11 +70,21 @@ def vietnews_subset(path: Path, n: int, work: Path) -> Path:
     return folder
 
 
+def embedder_for(settings: Settings, precision: str | None):
+    from embeddings import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(
+        settings.embedding_model, batch_size=settings.batch_size,
+        precision=precision or getattr(settings, "embedding_precision", "float32"))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--questions", nargs="+", required=True, type=Path)
     ap.add_argument("--corpus", nargs="+", required=True, type=Path)
     ap.add_argument("--model", default=None)
+    ap.add_argument("--precision", default=None, choices=("float32", "int8"),
+                    help="embedding precision (default: the settings')")
     ap.add_argument("--weights", default=None, help="comma-separated dense weights to try")
     ap.add_argument("--chunk-tokens", type=int, default=None)
     ap.add_argument("--index-dir", type=Path, default=None)
@@ -90,12 +100,13 @@ def main(argv=None):
         corpus.append(vietnews_subset(args.vietnews_path, args.vietnews, work))
     settings = Settings.from_env(corpus=tuple(corpus), index_dir=index_dir,
                                  embedding_model=args.model, chunk_tokens=args.chunk_tokens)
-    bot = Assistant(settings)
+    bot = Assistant(settings, embedder=embedder_for(settings, args.precision))
     t0 = time.perf_counter()
     bot.embedder.warm_up()
     load_s = time.perf_counter() - t0
     report = bot.update_index()
-    build = {"model": bot.embedder.name, "model_load_s": round(load_s, 2),
+    build = {"model": bot.embedder.name, "precision": bot.embedder.precision,
+             "model_load_s": round(load_s, 2),
              "documents": report.documents, "chunks": report.chunks,
              "embedded_chunks": report.embedded_chunks, "build_s": round(report.seconds, 2),
              "chunks_per_s": round(report.embedded_chunks / max(report.seconds, 1e-9), 1)}

@@ -55,6 +55,22 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
+PRECISIONS = ("float32", "int8")
+
+
+def _quantize_int8(model):
+    """Dynamic int8 quantization of every Linear layer (weights int8, activations quantized
+    per batch): the same model, several times faster on CPU."""
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # torch suggests torchao; the eager API still works
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear},
+                                                      dtype=torch.qint8)
+
+
 def _segment_words(text: str) -> str:
     from underthesea import word_tokenize
 
@@ -64,11 +80,19 @@ def _segment_words(text: str) -> str:
 class SentenceTransformerEmbedder:
     """Embeds with any sentence-transformers model; vectors are L2-normalized float32."""
 
-    def __init__(self, name: str | None = None, batch_size: int = 32, device: str = "cpu"):
+    def __init__(self, name: str | None = None, batch_size: int = 32, device: str = "cpu",
+                 precision: str = "float32"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
         self.name = canonical_name(name)
         self.spec = spec_for(self.name)
         self.batch_size = batch_size
         self.device = device
+        # "int8": the Linear layers quantized on load (dynamic int8, CPU only): several times
+        # faster on CPUs with VNNI. The vectors differ slightly (so indexes record it), and as
+        # activations are quantized per batch, a text's vector depends a little on its
+        # batch-mates (cosine about 0.98 to the text embedded alone).
+        self.precision = precision if device == "cpu" else "float32"
         self._model = None
         self._lock = threading.Lock()
 
@@ -98,7 +122,9 @@ class SentenceTransformerEmbedder:
                 "Give a local folder with `--model PATH` or QA_EMBEDDING_MODEL, or copy the model "
                 "into the Hugging Face cache first; nothing is downloaded at run time."
             ) from e
-        log.info("loaded embedding model %s from %s", self.name, where)
+        if self.precision == "int8":
+            model = _quantize_int8(model)
+        log.info("loaded embedding model %s (%s) from %s", self.name, self.precision, where)
         return model
 
     @property

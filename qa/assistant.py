@@ -35,12 +35,14 @@ class Assistant:
                  reader: Reader | None = None):
         self.settings = Settings.from_env() if settings is None else settings
         self.embedder = embedder if embedder is not None else SentenceTransformerEmbedder(
-            self.settings.embedding_model, batch_size=self.settings.batch_size)
+            self.settings.embedding_model, batch_size=self.settings.batch_size,
+            precision=self.settings.embedding_precision)
         self.reader = reader if reader is not None else make_reader(self.settings)
         self.store = IndexStore(self.settings.index_dir)
         self._index: SearchIndex | None = None
         self._retriever: HybridRetriever | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the served index and retriever
+        self._build_lock = threading.Lock()
 
     # --- building ----------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ import faiss
 import numpy as np
 
 from embeddings import Embedder
+from qa.checkpoint import EmbeddingCheckpoint, text_key
 from qa.chunking import ChunkingConfig, embedding_text, embedding_windows, passages
 from qa.errors import IndexCorruptError, IndexMismatchError
 from qa.lexical import LEXICAL_VERSION, LexicalIndex, passage_terms
@@ -64,6 +65,7 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     embedded_chunks: int = 0  # embedding windows computed (a passage has one or more)
+    resumed_chunks: int = 0  # of those, taken from a killed build's checkpoint
     seconds: float = 0.0
     rebuilt_reason: str | None = None
 
@@ -96,8 +98,9 @@ class SearchIndex:
 
 
 def expected_manifest(embedder: Embedder, chunking: ChunkingConfig) -> dict:
-    return {"format": FORMAT, "model": embedder.name, "chunking": chunking.as_dict(),
-            "lexical": LEXICAL_VERSION}
+    return {"format": FORMAT, "model": embedder.name,
+            "precision": getattr(embedder, "precision", "float32"),
+            "chunking": chunking.as_dict(), "lexical": LEXICAL_VERSION}
 
 
 def mismatch(manifest: dict, expected: dict) -> list[str]:
@@ -159,7 +162,8 @@ def _previous(store: IndexStore, expected: dict, rebuild: bool) -> tuple[SearchI
 def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
                 chunking: ChunkingConfig | None = None, *, rebuild: bool = False,
                 dense_kind: str = "auto", progress: Progress | None = None,
-                batch_size: int = 64) -> tuple[SearchIndex, BuildReport]:
+                batch_size: int = 64,
+                checkpoint_every_s: float = 30.0) -> tuple[SearchIndex, BuildReport]:
     """Bring the index at `store` up to date with `docs` (the whole corpus) and save it."""
     started = time.perf_counter()
     chunking = ChunkingConfig(max_tokens=embedder.max_tokens) if chunking is None else chunking
@@ -198,14 +202,31 @@ def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
 
     by_id = {d.doc_id: d for d in docs}
     report.embedded_chunks = len(pending)
+    checkpoint = EmbeddingCheckpoint(store.root, expected, every_s=checkpoint_every_s)
+    if pending:  # what a killed build already embedded is not embedded again
+        saved = checkpoint.load()
+        todo = []
+        for row, text in pending:
+            if (v := saved.get(text_key(text))) is not None and len(v) == embedder.dimension:
+                vectors[row] = v
+            else:
+                todo.append((row, text))
+        report.resumed_chunks = len(pending) - len(todo)
+        pending = todo
+    # longest first: batches of like lengths waste little on padding (3x faster than document
+    # order on vietnews); the longest batch comes first, so memory peaks at once
+    pending.sort(key=lambda item: -len(item[1]))
     for n in range(0, len(pending), batch_size):
         batch = pending[n:n + batch_size]
         embedded = embedder.embed_batch([t for _, t in batch], kind="passage")
         for (row, _), v in zip(batch, embedded):
             vectors[row] = v
+        checkpoint.add([t for _, t in batch], embedded)
         if progress:
-            done = min(n + batch_size, len(pending))
-            progress(0.9 * done / max(len(pending), 1), f"embedded {done}/{len(pending)} chunks")
+            done = report.resumed_chunks + min(n + batch_size, len(pending))
+            progress(0.9 * done / max(report.embedded_chunks, 1),
+                     f"embedded {done}/{report.embedded_chunks} chunks")
+    checkpoint.flush()  # the BM25 build or the save may still be killed
 
     matrix = (np.vstack(vectors).astype(np.float32) if vectors
               else np.zeros((0, embedder.dimension), np.float32))
@@ -236,6 +257,7 @@ def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
     if progress:
         progress(0.96, "saving the index")
     folder = store.write(fill)
+    checkpoint.clear()
     manifest["folder"] = str(folder)
     report.chunks = len(chunks)
     report.seconds = time.perf_counter() - started

@@ -39,6 +39,7 @@ class Settings:
     corpus: tuple[Path, ...] = (Path("seeds"),)
     index_dir: Path | None = None  # None: derived from the corpus (see default_index_dir)
     embedding_model: str = DEFAULT_MODEL
+    embedding_precision: str = "int8"  # int8 | float32 (see embeddings/embedder.py)
     dense_weight: float | None = None  # None: the model registry's weight
     retrieval_mode: str = "hybrid"  # hybrid | bm25 | dense
     top_k: int = 5
@@ -64,6 +65,7 @@ class Settings:
             corpus=_env("QA_CORPUS", _paths, cls.corpus),
             index_dir=_env("QA_INDEX_DIR", Path, None),
             embedding_model=_env("QA_EMBEDDING_MODEL", str, cls.embedding_model),
+            embedding_precision=_env("QA_EMBEDDING_PRECISION", str, cls.embedding_precision),
             dense_weight=_env("QA_DENSE_WEIGHT", float, None),
             retrieval_mode=_env("QA_RETRIEVAL_MODE", str, cls.retrieval_mode),
             top_k=_env("QA_TOP_K", int, cls.top_k),

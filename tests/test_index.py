@@ -110,9 +110,12 @@ def test_vectors_are_the_model_embedding_of_title_and_chunk(tiny_index, embedder
     windows = embedding_windows(doc, c, embedder.count_tokens, index_chunking(index))
     rows = index.passage_windows[3]
     assert len(rows) == len(windows)
+    # int8 activations are quantized per batch, so a window embedded beside others differs a
+    # little from the same text embedded alone; float32 gives the same vector
+    close = 1 - 1e-5 if embedder.precision == "float32" else 0.95
     for row, w in zip(rows, windows, strict=True):
         expected = embedder.embed(embedding_text(doc.title, w.text), kind="passage")
-        assert np.allclose(index.vectors[row], expected, atol=1e-5)
+        assert float(index.vectors[row] @ expected) > close
 
 
 @pytest.mark.slow
