@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import threading
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from the server
@@ -21,173 +20,18 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from
 import gradio as gr  # noqa: E402
 
 from qa import formatting as fmt  # noqa: E402
-from qa.assistant import Assistant  # noqa: E402
-from qa.errors import (  # noqa: E402
-    BadQuestionError,
-    CorpusError,
-    IndexCorruptError,
-    IndexMismatchError,
-    IndexMissingError,
-    ModelLoadError,
+from qa.engine import (  # noqa: E402, F401 (UNEXPECTED, StartingUp: the app's API too)
+    EXAMPLES,
+    UNEXPECTED,
+    Engine,
+    StartingUp,
+    user_message,
 )
-from qa.index import BuildReport  # noqa: E402
+from qa.errors import BadQuestionError  # noqa: E402
 from qa.library import DEFAULT_MAX_BYTES, Library, LibraryError  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 log = logging.getLogger("qa.app")
-
-START_TIMEOUT_S = 300  # how long a question waits for the index to be ready
-EXAMPLES = [
-    "Ai được chỉ định làm Bí thư Đảng ủy phường Kỳ Sơn nhiệm kỳ 2025-2030?",
-    "Dân số phường Đoàn Kết là bao nhiêu người?",
-    "ai tai dac cu bi thu dang uy phuong chi lang",
-    "Ai là Bí thư Tỉnh ủy Lai Châu?",
-]
-MESSAGES = {  # what a person reads for each error the engine raises (details go to the log)
-    IndexMissingError: "Chưa có chỉ mục tìm kiếm. Hãy khởi động lại ứng dụng để lập chỉ mục.",
-    IndexCorruptError: "Chỉ mục tìm kiếm bị hỏng. Hãy khởi động lại ứng dụng để lập lại chỉ mục.",
-    IndexMismatchError: "Chỉ mục được lập với cấu hình khác. Hãy khởi động lại ứng dụng.",
-    ModelLoadError: "Không nạp được mô hình ngôn ngữ. Người quản trị hãy xem nhật ký máy chủ.",
-    CorpusError: "Không đọc được kho bài báo. Người quản trị hãy xem nhật ký máy chủ.",
-}
-UNEXPECTED = "Đã có lỗi ngoài dự kiến khi xử lý yêu cầu. Vui lòng thử lại."
-
-
-class StartingUp(Exception):
-    """The index is still being built after START_TIMEOUT_S."""
-
-
-def user_message(err: BaseException) -> str:
-    if isinstance(err, (BadQuestionError, LibraryError)):  # already in Vietnamese
-        return str(err)
-    if isinstance(err, StartingUp):
-        return "Trợ lý đang lập chỉ mục các bài báo, vui lòng hỏi lại sau ít phút."
-    for kind, message in MESSAGES.items():
-        if isinstance(err, kind):
-            log.warning("%s: %s", type(err).__name__, err)
-            return message
-    log.error("unexpected error", exc_info=err)
-    return UNEXPECTED
-
-
-class Engine:
-    """The assistant, opened in a background thread so the page is up while the index builds;
-    plus the uploads library and the lock that keeps one change + re-index at a time.
-
-    Questions are answered from the last complete index while a newer one is built (at start,
-    after a build that was killed, and after uploads): each update builds into a fresh
-    `Assistant` that shares the models, and replaces the served one when it is done."""
-
-    def __init__(self, settings: Settings, library: Library):
-        self.settings, self.library = settings, library
-        self.bot: Assistant | None = None
-        self.error: BaseException | None = None  # the start failed: nothing to serve
-        self.stale: BaseException | None = None  # the last update failed: an older index served
-        self.progress = 0.0
-        self.updating = True  # from the start until its update is done
-        self.ready = threading.Event()  # an index is served, or the start failed
-        self.lock = threading.Lock()
-
-    def start(self) -> None:
-        threading.Thread(target=self._open, name="qa-open", daemon=True).start()
-
-    def _open(self) -> None:
-        try:
-            self.report(0.0, "loading the articles and the model")
-            bot = Assistant(self.settings)
-            try:
-                bot.load()
-                self._serve(bot)
-                log.info("serving the last complete index while it is updated")
-            except IndexMissingError:
-                log.info("no index yet: building it")
-            except Exception as e:  # damaged or other settings: the build starts afresh
-                log.warning("cannot serve the index on disk, rebuilding it: %s", e)
-            with self.lock:
-                self.update(bot, self.report)
-        except Exception as e:  # shown in the status banner (and in every reply if no index)
-            if self.bot is None:
-                self.error = e
-            log.exception("could not %s the index", "open" if self.bot is None else "update")
-        finally:
-            self.updating = False
-            self.ready.set()
-
-    def update(self, base: Assistant, progress) -> BuildReport:
-        """Build the index of the corpus as it is now beside the served one, then serve it.
-        Call with `self.lock` held."""
-        self.updating, self.progress = True, 0.0
-        try:
-            fresh = Assistant(self.settings, embedder=base.embedder, reader=base.reader)
-            built = fresh.update_index(progress=progress, on_skip=self.skipped)
-            self._serve(fresh)
-            self.stale = None
-        except Exception as e:
-            self.stale = e
-            raise
-        finally:
-            self.updating = False
-        log.info("ready: %d articles, %d chunks", len(fresh.index.docs), len(fresh.index.chunks))
-        return built
-
-    def _serve(self, bot: Assistant) -> None:
-        bot.ask(EXAMPLES[0])  # load the models now rather than on the first question
-        self.bot = bot
-        self.ready.set()
-
-    def report(self, frac: float, message: str) -> None:
-        self.progress = frac
-        log.info("index %3d%% %s", round(100 * frac), message)
-
-    @staticmethod
-    def skipped(path, reason: str) -> None:
-        log.warning("skipped %s: %s", path, reason)
-
-    def assistant(self, timeout: float = START_TIMEOUT_S) -> Assistant:
-        if not self.ready.wait(timeout):
-            raise StartingUp()
-        if self.error is not None:
-            raise self.error
-        return self.bot
-
-    def status(self) -> str:
-        if not self.ready.is_set():
-            step = ("Đang khởi động: nạp mô hình và đọc các bài báo…" if self.progress == 0
-                    else f"Đang lập chỉ mục các bài báo… {self.progress:.0%}")
-            return fmt.render_status(step, self.progress)
-        if self.error is not None:
-            return fmt.render_status(f"Không mở được chỉ mục: {user_message(self.error)}",
-                                     kind="error")
-        index, mine = self.bot.index, len(self.library.files())
-        text = (f"Sẵn sàng · {len(index.docs)} bài báo · {len(index.chunks)} đoạn văn · "
-                f"{mine} tệp của bạn")
-        if self.updating:
-            return fmt.render_status(f"{text} · đang cập nhật chỉ mục… {self.progress:.0%}",
-                                     self.progress, kind="ready")
-        if self.stale is not None:
-            return fmt.render_status(f"{text} · chưa cập nhật được chỉ mục: "
-                                     f"{user_message(self.stale)}", kind="error")
-        return fmt.render_status(text, kind="ready")
-
-    def busy(self) -> bool:
-        """Still starting or updating: the status banner keeps following."""
-        return not self.ready.is_set() or self.updating
-
-    def titles(self) -> dict[str, list[str]]:
-        """Titles of the indexed articles, by the uploaded file that holds them."""
-        out: dict[str, list[str]] = {}
-        if self.bot is not None:
-            names = {f.name for f in self.library.files()}
-            for doc in self.bot.index.docs.values():
-                if (name := doc.doc_id.split("#")[0]) in names:
-                    out.setdefault(name, []).append(doc.title)
-        return out
-
-    def reserved(self) -> set[str]:
-        """Top-level names the rest of the corpus uses: an upload must not clash with them."""
-        mine = {f.name for f in self.library.files()}
-        return {d.split("#")[0].split("/")[0] for d in self.bot.index.docs} - mine
-
 
 def parse_history(history) -> list:
     """Earlier questions (str) or [question, answer] pairs, oldest first."""
@@ -249,8 +93,9 @@ def build_ui(engine: Engine) -> gr.Blocks:
         return (fmt.render_library(files, engine.titles()),
                 gr.Dropdown(choices=[f.name for f in files], value=None), engine.status())
 
-    def change_library(change, progress):
-        """Apply `change` (adds or removes files, returns notices), then re-index."""
+    def change_library(change, progress, added=()):
+        """Apply `change` (adds or removes files, returns notices), then re-index; `added`:
+        the names the change gives the new files (filled in by `change`)."""
         try:
             bot = engine.assistant()
             with engine.lock:
@@ -260,6 +105,11 @@ def build_ui(engine: Engine) -> gr.Blocks:
                         engine.report(frac, message)
                         progress(frac, desc=f"Đang lập chỉ mục… {frac:.0%}")
                     built = engine.update(bot, report)
+                    for f in added:
+                        if copies := engine.copies_in(f):
+                            titles = "; ".join(f"“{t}”" for t in dict.fromkeys(copies))
+                            notes.append(f"“{f}”: {len(copies)} bài đã có sẵn trong kho "
+                                         f"({titles}) nên không lập chỉ mục lại.")
                     notes.append(f"Đã cập nhật chỉ mục: {built.documents} bài báo "
                                  f"({len(built.added) + len(built.changed)} bài mới lập "
                                  f"chỉ mục, {len(built.removed)} bài gỡ bỏ).")
@@ -270,6 +120,8 @@ def build_ui(engine: Engine) -> gr.Blocks:
         return (None, notice, *library_view())
 
     def upload(paths, progress=gr.Progress()):  # noqa: B008 (the Gradio idiom)
+        added: list[str] = []
+
         def change():
             notes, errors = [], []
             for path in paths or []:
@@ -278,10 +130,11 @@ def build_ui(engine: Engine) -> gr.Blocks:
                 except LibraryError as e:
                     errors.append(str(e))
                     continue
+                added.append(f.name)
                 skipped = f" (bỏ qua {f.skipped} dòng không đọc được)" if f.skipped else ""
                 notes.append(f"Đã thêm “{f.name}”: {f.articles} bài báo{skipped}.")
             return notes, errors
-        return change_library(change, progress)
+        return change_library(change, progress, added)
 
     def remove(name: str | None, progress=gr.Progress()):  # noqa: B008
         def change():
@@ -401,7 +254,7 @@ def main(argv=None) -> None:
     except ValueError as e:  # a bad QA_* value: say which, without a traceback
         raise SystemExit(f"app.py: {e}") from None
     max_bytes = int(args.max_upload_mb * 2**20)
-    library = Library(uploads, max_bytes=max_bytes)
+    library = Library(uploads, max_bytes=max_bytes, max_file_mb=settings.max_file_mb)
     for leftover in library.sweep():
         log.info("removed %s, left by an upload that was cut short", leftover)
     engine = Engine(settings, library)

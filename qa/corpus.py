@@ -30,6 +30,7 @@ TITLE_MAX_CHARS = 150  # a longer first line is a lead paragraph, not a headline
 HEADER_LINES = 6  # page chrome and the dateline sit within the first few lines
 MAX_FILE_MB = 20.0  # a larger .txt/.md file is skipped unread (Settings.max_file_mb)
 MAX_ROW_CHARS = 2_000_000  # a longer JSONL line is not one news article
+SAME_TEXT = "same text as "  # the skip reason of a copy, before the original's doc_id
 PathLike = str | os.PathLike[str]
 SkipHandler = Callable[[Path, str], None]
 
@@ -383,7 +384,7 @@ def load_corpus(
         if doc.doc_id in docs:
             _report(on_skip, Path(doc.doc_id), "duplicate doc_id, kept the first")
         elif key in first_with_text:
-            _report(on_skip, Path(doc.doc_id), f"same text as {first_with_text[key]}")
+            _report(on_skip, Path(doc.doc_id), f"{SAME_TEXT}{first_with_text[key]}")
         else:
             docs[doc.doc_id] = doc
             first_with_text[key] = doc.doc_id

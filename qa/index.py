@@ -132,7 +132,10 @@ def load_index(store: IndexStore, expected: dict | None = None, deep: bool = Fal
         chunks = [Chunk(order[i], s, e, docs[order[i]].text[s:e]) for i, s, e in rows]
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
         owner = np.load(folder / "windows.npy")
-        dense = faiss.read_index(str(folder / "dense.faiss"))
+        if "dense.faiss" in manifest.get("files", {}) or manifest.get("dense_index") != "flat":
+            dense = faiss.read_index(str(folder / "dense.faiss"))
+        else:  # exact search needs nothing but the vectors: not kept twice on disk
+            dense = make_dense_index(np.ascontiguousarray(vectors, dtype=np.float32), "flat")
         lexical = LexicalIndex.load(folder / "bm25", len(chunks))
     except Exception as e:  # any damage reads as one message with the way out
         raise IndexCorruptError(
@@ -250,7 +253,8 @@ def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
         (tmp / "chunks.json").write_text(json.dumps(rows), encoding="utf-8")
         np.save(tmp / "vectors.npy", matrix)
         np.save(tmp / "windows.npy", owner_arr)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        if kind != "flat":  # a flat index is rebuilt from vectors.npy on load
+            faiss.write_index(dense, str(tmp / "dense.faiss"))
         lexical.save(tmp / "bm25")
         return manifest
 

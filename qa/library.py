@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.corpus import iter_documents, read_text_file
+from qa.corpus import MAX_FILE_MB, iter_documents, read_text_file
 from qa.errors import CorpusError, QAError
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".jsonl")
@@ -85,9 +85,12 @@ class Library:
     """The uploads folder: list, add (checked, never overwriting) and remove articles."""
 
     def __init__(self, folder: Path | str, max_bytes: int = DEFAULT_MAX_BYTES,
-                 suffixes: tuple[str, ...] = ALLOWED_SUFFIXES):
+                 suffixes: tuple[str, ...] = ALLOWED_SUFFIXES, max_file_mb: float = MAX_FILE_MB):
+        """`max_bytes`: the upload limit; `max_file_mb`: the indexer's limit for one .txt/.md
+        article (Settings.max_file_mb), which a text upload must also stay under."""
         self.folder = Path(folder)
         self.max_bytes = max_bytes
+        self.max_file_mb = max_file_mb
         self.suffixes = suffixes
 
     def files(self) -> list[LibraryFile]:
@@ -113,9 +116,12 @@ class Library:
             kinds = ", ".join(self.suffixes)
             raise LibraryError(f"Tệp “{shown}” không được nhận: chỉ nhận tệp {kinds}.")
         size = source.stat().st_size
-        if size > self.max_bytes:
+        limit = self.max_bytes
+        if not suffix.startswith(".jsonl"):  # one article a file: the indexer's limit too
+            limit = min(limit, int(self.max_file_mb * 2**20))
+        if size > limit:
             raise LibraryError(f"Tệp “{shown}” quá lớn ({human_size(size)}): giới hạn là "
-                               f"{human_size(self.max_bytes)} mỗi tệp.")
+                               f"{human_size(limit)} mỗi tệp.")
         if size == 0:
             raise LibraryError(f"Tệp “{shown}” rỗng: không có bài báo nào để thêm.")
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -160,7 +166,8 @@ class Library:
             raise LibraryError(f"Tệp “{shown}” không phải tệp văn bản: hãy lưu bài báo dưới "
                                "dạng văn bản UTF-8 (.txt, .md) hoặc JSONL.") from None
         skipped: list[str] = []
-        articles = sum(1 for _ in iter_documents(path, on_skip=lambda _p, r: skipped.append(r)))
+        articles = sum(1 for _ in iter_documents(path, on_skip=lambda _p, r: skipped.append(r),
+                                                 max_file_mb=self.max_file_mb))
         if articles == 0:
             hint = (" Mỗi dòng JSONL cần một đối tượng có trường “body” hoặc “text”."
                     if path.name.endswith(".jsonl") else "")

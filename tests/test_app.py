@@ -5,6 +5,7 @@ tests."""
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import socket
 import subprocess
@@ -167,3 +168,43 @@ def test_parse_history():
     assert app.parse_history(["a", ["b", "c"], ("d", None)]) == ["a", ("b", "c"), ("d", None)]
     with pytest.raises(BadQuestionError):
         app.parse_history([{"role": "user"}])
+
+
+@pytest.mark.slow
+def test_uploading_a_copy_of_an_indexed_article_says_so(tmp_path, use_shared_embedder,
+                                                        tiny_corpus_dir):
+    """The upload handler, in-process: a copy of an article already in the corpus is kept in
+    the library but not indexed twice, and the notice says which article it repeats."""
+    import app
+    from conftest import ARTICLES
+
+    from qa.library import Library
+    from qa.settings import Settings
+
+    uploads = tmp_path / "uploads"
+    uploads.mkdir()
+    engine = app.Engine(Settings(corpus=(tiny_corpus_dir, uploads), index_dir=tmp_path / "idx"),
+                        Library(uploads))
+    engine.start()
+    deadline = time.monotonic() + 120
+    while engine.busy():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    upload = next(b.fn for b in app.build_ui(engine).fns.values()
+                  if getattr(b.fn, "__name__", "") == "upload")
+    incoming = tmp_path / "incoming"
+    incoming.mkdir()
+    copy = incoming / "ban-sao.txt"
+    copy.write_bytes((tiny_corpus_dir / "dai-hoi.txt").read_bytes())
+    new = incoming / "bai-moi.txt"
+    new.write_text("Xã Hòa Bình bầu Chủ tịch mới\n\nÔng Lò Văn Tám được bầu làm Chủ tịch "
+                   "UBND xã Hòa Bình.\n", encoding="utf-8")
+
+    notice = html.unescape(upload([str(copy), str(new)], progress=lambda *a, **k: None)[1])
+
+    title = ARTICLES["dai-hoi.txt"][0]
+    assert f"“ban-sao.txt”: 1 bài đã có sẵn trong kho (“{title}”)" in notice
+    assert "“bai-moi.txt”: 1 bài đã có sẵn" not in notice
+    assert {f.name for f in engine.library.files()} == {"ban-sao.txt", "bai-moi.txt"}
+    docs = engine.bot.index.docs
+    assert "bai-moi.txt" in docs and "ban-sao.txt" not in docs and "dai-hoi.txt" in docs

@@ -60,9 +60,11 @@ def settings_for(corpus: Path, index_dir: Path, **more) -> Settings:
 
 @pytest.fixture(scope="module")
 def base_index(tmp_path_factory, tiny_corpus_dir, embedder) -> Path:
-    """The tiny corpus indexed as the CLI and the app index it (read-only: copy it)."""
+    """The tiny corpus indexed as the CLI and the app index it, with an HNSW graph so that it
+    holds every kind of file (a flat index keeps only vectors.npy) (read-only: copy it)."""
     root = tmp_path_factory.mktemp("faults") / "index"
-    Assistant(settings_for(tiny_corpus_dir, root), embedder=embedder).update_index()
+    settings = settings_for(tiny_corpus_dir, root, dense_index="hnsw")
+    Assistant(settings, embedder=embedder).update_index()
     return root
 
 

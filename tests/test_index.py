@@ -8,6 +8,7 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 from conftest import ARTICLES, EXTRA_ARTICLE, SMALL_CHUNKS, write_article, write_corpus
@@ -90,6 +91,9 @@ def test_build_then_load_round_trip(corpus, store, embedder, chunking):
     assert_consistent(built, embedder)
 
     loaded = load_index(store, expected_manifest(embedder, chunking), deep=True)
+    # exact search keeps the vectors once on disk: FAISS is rebuilt from vectors.npy
+    assert not (Path(loaded.folder) / "dense.faiss").exists()
+    assert loaded.dense.ntotal == len(built.vectors)
     assert loaded.chunks == built.chunks
     assert loaded.docs == built.docs
     assert np.array_equal(np.asarray(loaded.vectors), built.vectors)
@@ -280,7 +284,10 @@ def test_hnsw_index_finds_the_same_rows(corpus, tmp_path, embedder, chunking):
         docs, IndexStore(tmp_path / "hnsw"), embedder, chunking, dense_kind="hnsw"
     )
     assert index.manifest["dense_index"] == "hnsw"
-    assert_consistent(load_index(IndexStore(tmp_path / "hnsw")), embedder)
+    loaded = load_index(IndexStore(tmp_path / "hnsw"))
+    assert (Path(loaded.folder) / "dense.faiss").exists()  # the graph is saved
+    assert isinstance(loaded.dense, faiss.IndexHNSWFlat)
+    assert_consistent(loaded, embedder)
 
 
 def test_choose_dense_kind():

@@ -154,3 +154,14 @@ def test_human_size():
     assert human_size(5 * 1024 * 1024) == "5 MB"
     assert human_size(1536) == "1,5 KB"
     assert human_size(12) == "12 byte"
+
+
+def test_text_upload_over_the_indexer_limit_is_refused_but_jsonl_is_not(tmp_path):
+    """A .txt/.md upload must fit the indexer's per-file limit (QA_MAX_FILE_MB) too, or it
+    would be kept but never indexed; a JSONL file holds many articles and is streamed."""
+    library = Library(tmp_path / "uploads", max_bytes=10_000, max_file_mb=500 / 2**20)
+    text = ARTICLE + "Thêm một câu nữa cho dài. " * 30
+    with pytest.raises(LibraryError, match="quá lớn .*giới hạn là 500 byte"):
+        library.add(source(tmp_path, "dai.txt", text))
+    rows = json.dumps({"title": "Tin dài", "body": text}, ensure_ascii=False) + "\n"
+    assert library.add(source(tmp_path, "dai.jsonl", rows)).articles == 1
