@@ -175,9 +175,9 @@ def test_uploading_a_copy_of_an_indexed_article_says_so(tmp_path, use_shared_emb
                                                         tiny_corpus_dir):
     """The upload handler, in-process: a copy of an article already in the corpus is kept in
     the library but not indexed twice, and the notice says which article it repeats."""
-    import app
     from conftest import ARTICLES
 
+    import app
     from qa.library import Library
     from qa.settings import Settings
 
