@@ -193,3 +193,13 @@ def test_seed_question_finds_its_article_in_the_top_3(seed_index, embedder, row)
         row["doc"],
         docs_in_order(passages),
     )
+
+
+def test_top_ids_is_a_partial_sort_best_first_ties_by_position():
+    from qa.retrieval import top_ids
+
+    rng = np.random.default_rng(0)
+    scores = rng.integers(0, 50, size=2000).astype(np.float32)  # many ties
+    for m in (0, 1, 7, 100, 2000, 5000):
+        expected = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:m]
+        assert top_ids(scores, m).tolist() == expected
