@@ -145,7 +145,8 @@ def format_answer(answer) -> str:
 def cmd_ask(args) -> int:
     from qa.assistant import Assistant
 
-    Assistant.check_question_text(args.question)  # before any index is built
+    limit = _settings(args).max_question_chars
+    Assistant.check_question_text(args.question, limit)  # before any index is built
     bot = _open(args)
     answer = bot.ask(args.question, args.history, k=args.k)
     if args.json:

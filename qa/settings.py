@@ -75,6 +75,7 @@ class Settings:
             abstain_threshold=_env("QA_ABSTAIN_THRESHOLD", float, None),
             batch_size=_env("QA_BATCH_SIZE", int, cls.batch_size),
             max_file_mb=_env("QA_MAX_FILE_MB", float, cls.max_file_mb),
+            max_question_chars=_env("QA_MAX_QUESTION_CHARS", int, cls.max_question_chars),
         )
         known = {f.name for f in fields(cls)}
         unknown = set(overrides) - known

@@ -427,3 +427,15 @@ def test_a_duplicate_does_not_disturb_the_incremental_index(tmp_path, embedder):
     assert (report.added, report.removed) == (["zz-copy.txt"], ["bong-da.txt"])
     answer = bot.ask("Ai ghi hai bàn cho câu lạc bộ Hà Nội?")
     assert [c.doc_id for c in answer.citations].count("zz-copy.txt") == 1
+
+
+def test_question_limit_comes_from_qa_max_question_chars(monkeypatch, capsys, tmp_path):
+    """The configured limit, not the default, and before any index is built."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QA_MAX_QUESTION_CHARS", "20")
+    code = main(["ask", "Ai được bầu làm Bí thư phường Tân Minh?", "--index-dir",
+                     str(tmp_path / "none")])
+    assert code == 2
+    assert "giới hạn là 20 ký tự" in capsys.readouterr().err
+    assert not (tmp_path / "none").exists()
+    assert Settings.from_env().max_question_chars == 20
