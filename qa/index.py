@@ -39,10 +39,10 @@ def fingerprint(doc: Document) -> str:
 def make_dense_index(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
     """Inner product over L2-normalized vectors (= cosine)."""
     dim = vectors.shape[1]
-    if kind == "hnsw":
+    if kind == "hnsw":  # parameters: docs/benchmarks.md, "FAISS index type"
         index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = 128
+        index.hnsw.efConstruction = 200
+        index.hnsw.efSearch = 2048
     else:
         index = faiss.IndexFlatIP(dim)
     if len(vectors):
@@ -50,7 +50,10 @@ def make_dense_index(vectors: np.ndarray, kind: str = "flat") -> faiss.Index:
     return index
 
 
-def choose_dense_kind(n_vectors: int, requested: str = "auto", threshold: int = 200_000) -> str:
+def choose_dense_kind(n_vectors: int, requested: str = "auto", threshold: int = 500_000) -> str:
+    """Exact search up to `threshold` windows (11 ms a query at 162,000 on 2 cores, so about
+    35 ms at 500,000), HNSW above. Measured on seeds + vietnews-20k (bench/scale.py): with
+    MiniLM's crowded vectors for Vietnamese, HNSW needs efSearch 2048 for recall@10 >= 0.99."""
     if requested != "auto":
         return requested
     return "hnsw" if n_vectors >= threshold else "flat"
@@ -235,7 +238,7 @@ def build_index(docs: Sequence[Document], store: IndexStore, embedder: Embedder,
               else np.zeros((0, embedder.dimension), np.float32))
     if progress:
         progress(0.92, "building BM25")
-    lexical = LexicalIndex.build([passage_terms(by_id[c.doc_id].title, c.text) for c in chunks])
+    lexical = LexicalIndex.build(passage_terms(by_id[c.doc_id].title, c.text) for c in chunks)
     kind = choose_dense_kind(len(matrix), dense_kind)
     dense = make_dense_index(matrix, kind)
     manifest = {**expected, "dimension": int(matrix.shape[1]), "dense_index": kind,

