@@ -139,10 +139,12 @@ def measure_answers(bot: Assistant, rows: list[dict], repeat: int) -> None:
 
     lat, answers = timed_passes(rows, lambda r: bot.ask(r["question"], r.get("history") or []),
                                 repeat)
-    hit = sum(bool(a.citations) and a.citations[0].doc_id.rsplit("/", 1)[-1] == r["doc"]
-              for a, r in zip(answers, rows))
-    print(json.dumps({"answers": lat, "doc_hit@1_answer_order": round(100 * hit / len(rows), 1),
-                      "rss_mb": rss_mb()}))
+    missed = [(r["id"], a.citations[0].doc_id if a.citations else None)
+              for a, r in zip(answers, rows)
+              if not a.citations or a.citations[0].doc_id.rsplit("/", 1)[-1] != r["doc"]]
+    print(json.dumps({"answers": lat,
+                      "doc_hit@1_answer_order": round(100 * (1 - len(missed) / len(rows)), 1),
+                      "missed": missed, "rss_mb": rss_mb()}, ensure_ascii=False))
 
 
 def vietnews_titles(path: Path, indexed: int, n: int) -> list[str]:
