@@ -62,6 +62,18 @@ class LexicalIndex:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.bm25.get_scores_from_ids(ids), dtype=np.float32)
 
+    def containing(self, terms: list[str]) -> np.ndarray:
+        """Chunks that hold every one of `terms` (sorted chunk ids; empty if one is unknown)."""
+        indptr, indices = self.bm25.scores["indptr"], self.bm25.scores["indices"]
+        found = None
+        for term in dict.fromkeys(terms):
+            tid = self.bm25.vocab_dict.get(term)
+            if tid is None:
+                return np.zeros(0, dtype=np.int64)
+            docs = np.asarray(indices[indptr[tid]:indptr[tid + 1]])
+            found = docs if found is None else np.intersect1d(found, docs, assume_unique=True)
+        return np.zeros(0, dtype=np.int64) if found is None else np.sort(found)
+
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term (a term never seen weighs the most)."""
         tid = self.bm25.vocab_dict.get(term)

@@ -164,6 +164,34 @@ def analyze(question: str) -> QuestionAnalysis:
                             left, right, bool(day_level))
 
 
+# Words that say which body or level a name is ("Thành ủy Lai Châu", "phường Kỳ Sơn"),
+# folded: a question about one is not answered by a passage about another of the same name.
+_QUALIFIERS = {("thanh", "uy"), ("tinh", "uy"), ("huyen", "uy"), ("quan", "uy"), ("thi", "uy"),
+               ("dang", "uy"), ("thanh", "pho"), ("thi", "xa"), ("thi", "tran"), ("tinh",),
+               ("huyen",), ("quan",), ("xa",), ("phuong",)}
+
+
+def qualified_names(question: str) -> list[str]:
+    """The question's names with the body or level word right before them, as typed:
+    "Thành ủy Lai Châu", "phường Kỳ Sơn" (not "Lai Châu" alone)."""
+    q = normalize(question).strip()
+    accented = is_accented_query(q)
+    form = syllable_key if accented else (lambda w: fold_accents(w.lower()))
+    toks = [m.group() for m in TOKEN_RE.finditer(q)]
+    forms = [form(t) for t in toks]
+    folded = [fold_accents(t.lower()) for t in toks]
+    out = []
+    for e in _entities(q, accented):
+        for i in range(1, len(forms) - len(e) + 1):
+            if tuple(forms[i:i + len(e)]) != e:
+                continue
+            size = next((n for n in (2, 1) if i >= n and tuple(folded[i - n:i]) in _QUALIFIERS), 0)
+            if size:
+                out.append(" ".join(toks[i - size:i + len(e)]))
+                break
+    return out
+
+
 def is_function_word(form: str, accented: bool) -> bool:
     """A stop word or question word, given its matching form (see `QuestionAnalysis.form`)."""
     return form in (_STOP_KEYS if accented else _FOLDED_STOP)

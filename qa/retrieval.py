@@ -15,9 +15,14 @@ import numpy as np
 from embeddings import Embedder
 from qa.index import SearchIndex
 from qa.lexical import question_terms
+from qa.question import qualified_names
+from qa.text import query_terms
 from qa.types import Passage
 
 MODES = ("hybrid", "bm25", "dense")
+# Added to a candidate passage that names what the question names, with its body or level
+# ("Thành ủy Lai Châu"): chosen on dev (docs/benchmarks.md).
+NAME_BONUS = 0.2
 
 
 def top_ids(scores: np.ndarray, m: int) -> np.ndarray:
@@ -41,7 +46,8 @@ class Retriever(Protocol):
 
 class HybridRetriever:
     def __init__(self, index: SearchIndex, embedder: Embedder, *, mode: str = "hybrid",
-                 dense_weight: float | None = None, candidates: int = 100):
+                 dense_weight: float | None = None, candidates: int = 100,
+                 name_bonus: float = NAME_BONUS):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         self.index = index
@@ -49,6 +55,7 @@ class HybridRetriever:
         self.mode = mode
         self.dense_weight = embedder.spec.dense_weight if dense_weight is None else dense_weight
         self.candidates = candidates
+        self.name_bonus = name_bonus
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
         n = len(self.index.chunks)
@@ -65,8 +72,22 @@ class HybridRetriever:
         else:
             ids = set(dense) | set(top_ids(norm, self.candidates).tolist())
             fused = {i: float(norm[i]) + self.dense_weight * dense.get(i, 0.0) for i in ids}
+        if self.name_bonus and self.mode == "hybrid":
+            for i in self._naming(query) & set(fused):
+                fused[i] += self.name_bonus
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         return [self._passage(i, score, float(lexical[i]), dense.get(i, 0.0)) for i, score in best]
+
+    def _naming(self, query: str) -> set[int]:
+        """Passages that hold every syllable pair of a name the question qualifies ("Thành ủy
+        Lai Châu", "phường Kỳ Sơn"): in bigrams "Tỉnh ủy Lai Châu" differs from it by one
+        common pair only, so a ranking by BM25 alone can put the other body first."""
+        found: set[int] = set()
+        for name in qualified_names(query):
+            pairs = [t for t in query_terms(name) if "_" in t]
+            if pairs:
+                found.update(self.index.lexical.containing(pairs).tolist())
+        return found
 
     def _lexical(self, query: str) -> np.ndarray:
         return self.index.lexical.scores(question_terms(query))

@@ -141,7 +141,7 @@ def test_bm25_returns_nothing_for_unknown_words(retrievers):
 
 
 def test_zero_dense_weight_is_kept_and_follows_bm25(tiny_index, embedder, retrievers):
-    pure = HybridRetriever(tiny_index, embedder, dense_weight=0.0)
+    pure = HybridRetriever(tiny_index, embedder, dense_weight=0.0, name_bonus=0.0)
     assert pure.dense_weight == 0.0  # not replaced by the model's default
     assert retrievers["hybrid"].dense_weight == embedder.spec.dense_weight
     for question, _doc in QUESTIONS:
@@ -203,3 +203,42 @@ def test_top_ids_is_a_partial_sort_best_first_ties_by_position():
     for m in (0, 1, 7, 100, 2000, 5000):
         expected = sorted(range(len(scores)), key=lambda i: (-scores[i], i))[:m]
         assert top_ids(scores, m).tolist() == expected
+
+
+@pytest.mark.parametrize(("question", "names"), [
+    ("Ai là Phó Bí thư Thường trực Thành ủy Lai Châu?", ["Thành ủy Lai Châu"]),
+    ("Phường Kỳ Sơn có bao nhiêu đảng viên?", ["Phường Kỳ Sơn"]),
+    ("Ai được bầu làm Bí thư Đảng ủy phường Tân Minh?", ["phường Tân Minh"]),
+    ("ai la bi thu dang uy phuong chi lang", ["phuong chi lang"]),
+    ("Ai là Bí thư Tỉnh ủy Lai Châu và Chủ tịch UBND huyện Tam Đường?",
+     ["Tỉnh ủy Lai Châu", "huyện Tam Đường"]),
+    ("Bà Giàng Páo Mỷ giữ chức vụ gì?", []),  # a name without a body or level
+])
+def test_qualified_names(question, names):
+    from qa.question import qualified_names
+
+    assert qualified_names(question) == names
+
+
+@pytest.mark.parametrize("accents", [True, False], ids=["accented", "unaccented"])
+def test_passages_naming_the_qualified_name_get_the_bonus(tiny_index, embedder, accents):
+    """"phường Tân Minh" is in dai-hoi.txt: its passages holding both syllable pairs gain
+    exactly the bonus; "xã Tân Minh" is in no article, so nothing gains, though "Tân Minh" is."""
+    plain = HybridRetriever(tiny_index, embedder, name_bonus=0.0)
+    bonus = HybridRetriever(tiny_index, embedder, name_bonus=0.2)
+
+    def scores(retriever, q):
+        q = q if accents else typed_without_diacritics(q)
+        return {(p.doc_id, p.chunk.start): p.score for p in retriever.search(q, 20)}
+
+    q = "Ai được bầu làm Bí thư Đảng ủy phường Tân Minh?"
+    before, after = scores(plain, q), scores(bonus, q)
+    assert before.keys() == after.keys()
+    gained = {key for key in before if after[key] > before[key] + 1e-9}
+    assert gained and all(doc == "dai-hoi.txt" for doc, _ in gained)
+    for key in gained:
+        assert after[key] == pytest.approx(before[key] + 0.2)
+        text = next(c.text for c in tiny_index.chunks if (c.doc_id, c.start) == key)
+        assert "phường Tân Minh" in text or "phường Tân Minh" in tiny_index.docs[key[0]].title
+    other = "Ai được bầu làm Bí thư Đảng ủy xã Tân Minh?"
+    assert scores(plain, other) == pytest.approx(scores(bonus, other))
