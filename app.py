@@ -16,6 +16,9 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from the server
+# Gradio's queue keeps timing records of its last N events for its monitoring page (10,000 by
+# default; tracemalloc under load showed one record an event). This app does not use that page.
+os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "500")
 
 import gradio as gr  # noqa: E402
 
