@@ -21,6 +21,7 @@ from pathlib import Path
 
 from qa.corpus import MAX_FILE_MB, iter_documents, read_text_file
 from qa.errors import CorpusError, QAError
+from qa.store import fsync_path
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".jsonl")
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
@@ -30,14 +31,6 @@ _STAGING_PREFIX = ".upload-"  # hidden: the corpus loader skips it while it is c
 
 _UNSAFE = re.compile(r"[^\w.\-]+")  # \w is Unicode-aware: Vietnamese letters stay
 _RUNS = re.compile(r"([._\-])[._\-]+")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LibraryError(QAError):
@@ -128,10 +121,10 @@ class Library:
         staging = self.folder / f"{_STAGING_PREFIX}{uuid.uuid4().hex}{suffix}"
         try:
             shutil.copyfile(source, staging)
-            _fsync(staging)  # on disk before it is listed: "added" survives a crash
+            fsync_path(staging)  # on disk before it is listed: "added" survives a crash
             articles, skipped = self._check(staging, shown)
             final = self._place(staging, safe_filename(shown, self.suffixes), reserved)
-            _fsync(self.folder)
+            fsync_path(self.folder)
         finally:
             staging.unlink(missing_ok=True)
         return LibraryFile(final.name, final, size, articles, skipped)

@@ -24,6 +24,15 @@ MANIFEST = "manifest.json"
 CURRENT = "CURRENT"
 
 
+def fsync_path(path: Path) -> None:
+    """Flush a file's or a folder's entry to disk (a folder: the names in it)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _fsync_tree(folder: Path) -> None:
     for path in sorted(folder.rglob("*")):
         if path.is_file():
@@ -128,19 +137,12 @@ class IndexStore:
             with open(pointer, "rb") as f:
                 os.fsync(f.fileno())
             os.replace(pointer, self.root / CURRENT)
-            self._fsync_dir()
+            fsync_path(self.root)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self.sweep(keep=final)
         return final
-
-    def _fsync_dir(self) -> None:
-        fd = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
     def sweep(self, keep: Path) -> None:
         """Remove old versions and the leftovers of killed builds."""
