@@ -11,7 +11,6 @@ measured by bench/retrieval.py --precision. A benchmark, not a test.
 from __future__ import annotations
 
 import argparse
-import gzip
 import itertools
 import json
 import statistics
@@ -24,6 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from retrieval import vietnews_subset  # noqa: E402 (bench/retrieval.py, beside this script)
+
 from embeddings import SentenceTransformerEmbedder  # noqa: E402
 from qa.chunking import ChunkingConfig, embedding_text, embedding_windows, passages  # noqa: E402
 from qa.corpus import load_corpus  # noqa: E402
@@ -34,10 +35,7 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 def window_texts(source: Path, n: int, embedder) -> list[str]:
     """The texts a build embeds for the first `n` articles, in document order."""
     with tempfile.TemporaryDirectory() as tmp:
-        sub = Path(tmp) / "sub.jsonl"
-        with gzip.open(source, "rt", encoding="utf-8") as f:
-            sub.write_text("".join(itertools.islice(f, n)), encoding="utf-8")
-        docs = load_corpus(sub)
+        docs = load_corpus(vietnews_subset(source, n, Path(tmp)))
     chunking = ChunkingConfig(max_tokens=embedder.max_tokens)
     count = embedder.count_tokens
     return [embedding_text(d.title, w.text) for d in docs for p in passages(d, count, chunking)

@@ -56,17 +56,22 @@ def run_mode(index, embedder, rows, mode, weight, k=5):
 
 
 def vietnews_subset(path: Path, n: int, work: Path) -> Path:
-    """The first n articles of vietnews-20k in their own folder (never copied into the repo)."""
+    """A folder in `work` with the first n articles of vietnews-20k (never copied into the
+    repo); written once, so later runs over the same `work` reuse it."""
     import gzip
 
     folder = work / "vietnews"
-    folder.mkdir()
-    with gzip.open(path, "rt", encoding="utf-8") as src, \
-            gzip.open(folder / f"vietnews-{n}.jsonl.gz", "wt", encoding="utf-8") as dst:
-        for i, line in enumerate(src):
-            if i >= n:
-                break
-            dst.write(line)
+    target = folder / f"vietnews-{n}.jsonl.gz"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        part = target.with_suffix(".part")  # a killed run leaves no half file behind
+        with gzip.open(path, "rt", encoding="utf-8") as src, \
+                gzip.open(part, "wt", encoding="utf-8") as dst:
+            for i, line in enumerate(src):
+                if i >= n:
+                    break
+                dst.write(line)
+        part.rename(target)
     return folder
 
 

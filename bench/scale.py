@@ -26,6 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from retrieval import vietnews_subset  # noqa: E402 (bench/retrieval.py, beside this script)
+
 from qa.assistant import Assistant  # noqa: E402
 from qa.conversation import resolve_followup  # noqa: E402
 from qa.evaluation import read_jsonl  # noqa: E402
@@ -51,26 +53,9 @@ def dir_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20, 1)
 
 
-def corpus_paths(work: Path, n: int, source: Path) -> list[Path]:
-    """seeds/ and a file with the first `n` vietnews articles (written once, in `work`)."""
-    folder = work / "vietnews"
-    target = folder / f"vietnews-{n}.jsonl.gz"
-    if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        with gzip.open(source, "rt", encoding="utf-8") as src, \
-                gzip.open(tmp, "wt", encoding="utf-8") as dst:
-            for i, line in enumerate(src):
-                if i >= n:
-                    break
-                dst.write(line)
-        tmp.rename(target)
-    return [ROOT / "seeds", folder]
-
-
 def assistant(args) -> Assistant:
-    corpus = corpus_paths(args.work, args.vietnews, args.vietnews_path)
-    settings = Settings.from_env(corpus=tuple(corpus), index_dir=args.work / "index",
+    corpus = (ROOT / "seeds", vietnews_subset(args.vietnews_path, args.vietnews, args.work))
+    settings = Settings.from_env(corpus=corpus, index_dir=args.work / "index",
                                  embedding_precision=args.precision)
     return Assistant(settings)
 
