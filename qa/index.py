@@ -138,7 +138,7 @@ def load_index(store: IndexStore, expected: dict | None = None, deep: bool = Fal
         if "dense.faiss" in manifest.get("files", {}) or manifest.get("dense_index") != "flat":
             dense = faiss.read_index(str(folder / "dense.faiss"))
         else:  # exact search needs nothing but the vectors: not kept twice on disk
-            dense = make_dense_index(np.ascontiguousarray(vectors, dtype=np.float32), "flat")
+            dense = make_dense_index(vectors, "flat")
         lexical = LexicalIndex.load(folder / "bm25", len(chunks))
     except Exception as e:  # any damage reads as one message with the way out
         raise IndexCorruptError(

@@ -100,18 +100,19 @@ class HybridRetriever:
         m = min(2 * self.candidates, len(idx.window_owner))
         scores, ids = idx.dense.search(q, m)
         out: dict[int, float] = {}
-        for w, s in zip(ids[0], scores[0]):
-            if w >= 0:
+
+        def keep_best(windows, sims) -> None:  # a passage scores its best window's cosine
+            for w, s in zip(windows, sims):
                 p = int(idx.window_owner[w])
                 out[p] = max(out.get(p, -1.0), float(s))
+
+        found = ids[0] >= 0
+        keep_best(ids[0][found], scores[0][found])
         if self.mode == "hybrid":
             extra = [i for i in top_ids(lexical, self.candidates).tolist() if i not in out]
             rows = [w for p in extra for w in idx.passage_windows[p]]
             if rows:
-                sims = np.asarray(idx.vectors[rows]) @ q[0]
-                for w, s in zip(rows, sims):
-                    p = int(idx.window_owner[w])
-                    out[p] = max(out.get(p, -1.0), float(s))
+                keep_best(rows, np.asarray(idx.vectors[rows]) @ q[0])
         return out
 
     def _passage(self, i: int, score: float, lexical: float, dense: float) -> Passage:
