@@ -86,6 +86,33 @@ def tiny_bert_config(vocab_size: int, max_position_embeddings: int):
     )
 
 
+def start_engine(settings, uploads: Path, timeout: float = 120):
+    """The app's engine (app.py without its page), started as app.py starts it, once its start
+    is over."""
+    import time
+
+    import app
+    from qa.library import Library
+
+    engine = app.Engine(settings, Library(uploads))
+    engine.start()
+    deadline = time.monotonic() + timeout
+    while engine.busy():
+        assert time.monotonic() < deadline, "the app's start did not finish"
+        time.sleep(0.05)
+    return engine
+
+
+def ui_handlers(engine) -> dict:
+    """The page's event functions (ask, respond, upload...) by name, callable without a server."""
+    import app
+
+    fns: dict = {}
+    for block_fn in app.build_ui(engine).fns.values():
+        fns.setdefault(getattr(block_fn.fn, "__name__", None), block_fn.fn)
+    return fns
+
+
 def write_article(folder: Path, name: str, title: str, body: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name

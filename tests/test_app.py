@@ -175,23 +175,15 @@ def test_uploading_a_copy_of_an_indexed_article_says_so(tmp_path, use_shared_emb
                                                         tiny_corpus_dir):
     """The upload handler, in-process: a copy of an article already in the corpus is kept in
     the library but not indexed twice, and the notice says which article it repeats."""
-    from conftest import ARTICLES
+    from conftest import ARTICLES, start_engine, ui_handlers
 
-    import app
-    from qa.library import Library
     from qa.settings import Settings
 
     uploads = tmp_path / "uploads"
     uploads.mkdir()
-    engine = app.Engine(Settings(corpus=(tiny_corpus_dir, uploads), index_dir=tmp_path / "idx"),
-                        Library(uploads))
-    engine.start()
-    deadline = time.monotonic() + 120
-    while engine.busy():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    upload = next(b.fn for b in app.build_ui(engine).fns.values()
-                  if getattr(b.fn, "__name__", "") == "upload")
+    engine = start_engine(Settings(corpus=(tiny_corpus_dir, uploads), index_dir=tmp_path / "idx"),
+                          uploads)
+    upload = ui_handlers(engine)["upload"]
     incoming = tmp_path / "incoming"
     incoming.mkdir()
     copy = incoming / "ban-sao.txt"

@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from conftest import ARTICLES, write_corpus
+from conftest import ARTICLES, ui_handlers, write_corpus
 from test_corpus import TCVN3, VISCII, to_cp1258
 
 from qa import corpus as corpus_module
@@ -223,9 +223,7 @@ def handlers(bot, tmp_path_factory):
     engine = app.Engine(bot.settings, Library(tmp_path_factory.mktemp("uploads")))
     engine.bot = bot
     engine.ready.set()
-    fns: dict = {}
-    for block_fn in app.build_ui(engine).fns.values():
-        fns.setdefault(getattr(block_fn.fn, "__name__", None), block_fn.fn)
+    fns = ui_handlers(engine)
     return fns["ask"], fns["respond"]
 
 

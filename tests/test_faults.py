@@ -20,7 +20,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import tiny_bert_config, write_corpus
+from conftest import start_engine, tiny_bert_config, write_corpus
 from test_app import start_app, stop_app
 
 from embeddings import DEFAULT_MODEL, SentenceTransformerEmbedder, canonical_name
@@ -272,19 +272,6 @@ def test_index_of_another_model_is_refused_with_the_way_out_then_rebuilt(
 
 
 # --- the app's start on a damaged index or one of another model: it rebuilds ---------------
-
-
-def start_engine(settings: Settings, uploads: Path, timeout: float = 120):
-    """The app's engine, started as app.py starts it, once its start is over."""
-    import app
-
-    engine = app.Engine(settings, Library(uploads))
-    engine.start()
-    deadline = time.monotonic() + timeout
-    while engine.busy():
-        assert time.monotonic() < deadline, "the app's start did not finish"
-        time.sleep(0.05)
-    return engine
 
 
 @pytest.mark.parametrize("name", [*INDEX_FILES, "other model"])
