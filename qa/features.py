@@ -17,20 +17,54 @@ from qa.question import (
     DATE,
     DESCRIPTION,
     LIST,
+    NAME,
+    ORG,
     PERSON,
+    PLACE,
     QUANTITY,
     QuestionAnalysis,
     is_function_word,
 )
-from qa.text import TOKEN_RE
+from qa.text import TOKEN_RE, contains_run
 
 Token = tuple[int, int, str]  # start, end (in the sentence), matching form
 
 BASE = ["bias", "type_match", "strength", "cov", "bigram", "p_cov", "entity", "prox",
         "prox_left", "prox_right", "in_question", "unit", "plan_mismatch", "passage_rank",
         "passage_score", "log_len", "long", "has_digit", "capitalised", "sentence_pos",
-        "left_align", "right_align", "slot"]
+        "left_align", "right_align", "slot", "side_good", "side_bad", "adjacent_left",
+        "adjacent_right", "starts_function", "ends_function", "punct_before", "punct_after",
+        "head_start", "len_free", "cap_named", "cap_desc", "single_name_person", "prox_named",
+        "prox_desc"]
 FEATURES = (BASE + [f"match_{t}" for t in ANSWER_TYPES] + [f"kind_{t}" for t in ANSWER_TYPES])
+
+
+# Whether the articles answer the question at all, as opposed to which span answers it:
+# the best candidate's score and match, and how much of the question the read passages
+# hold anywhere ("GDP của tỉnh Lai Châu" over articles about Lai Châu that never say GDP).
+ANSWERABILITY = ["bias", "score", "cov", "p_cov", "entity", "bigram", "any_cov", "missing_rare",
+                 "any_entity", "log_content"]
+
+
+def question_evidence(q: QuestionAnalysis, passage_seqs: list[list[str]],
+                      weights: dict[str, float]) -> list[float]:
+    """The question-level part of `answerability`: the weighted share of the question's
+    words found in any read passage, the weight of the rarest word found in none relative
+    to the rarest asked, the share of its names found, and how many words it has."""
+    forms = set().union(*passage_seqs) if passage_seqs else set()
+    asked = {t: w for t, w in weights.items() if t in set(q.content)}
+    total = sum(asked.values()) or 1.0
+    found = sum(w for t, w in asked.items() if t in forms) / total
+    rarest = max(asked.values(), default=1.0) or 1.0
+    missing = max((w for t, w in asked.items() if t not in forms), default=0.0) / rarest
+    names = (sum(any(contains_run(seq, e) for seq in passage_seqs) for e in q.entities)
+             / len(q.entities) if q.entities else 1.0)
+    return [found, missing, names, math.log1p(len(asked))]
+
+
+def answerability(score: float, x: tuple[float, ...], evidence: list[float]) -> list[float]:
+    at = {f: i for i, f in enumerate(FEATURES)}
+    return [1.0, score, x[at["cov"]], x[at["p_cov"]], x[at["entity"]], x[at["bigram"]]] + evidence
 
 
 @dataclass(frozen=True)
@@ -122,9 +156,102 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
             sum(1 for w in words if w[:1].isupper()) / max(len(words), 1), ctx.sentence_pos,
             _aligned(toks, range(max(0, lo - 3), lo), q.left_anchor),
             _aligned(toks, range(hi + 1, min(len(toks), hi + 4)), q.right_anchor),
-            float(c.kind == SLOT)]
+            float(c.kind == SLOT)] + _alignment(q, ctx, sent, lo, hi, weights) + [
+            float(is_function_word(toks[lo][2], q.accented)),
+            float(is_function_word(toks[hi][2], q.accented)),
+            float(lo == 0 or bool(_PUNCT.search(sent[toks[lo - 1][1]:toks[lo][0]]))),
+            float(hi == len(toks) - 1 or bool(_PUNCT.search(sent[toks[hi][1]:toks[hi + 1][0]]))),
+            float(bool(q.head) and tuple(t[2] for t in toks[lo:lo + len(q.head)]) == q.head
+                  and hi >= lo + len(q.head)),
+            math.log1p(len(inside)) if q.answer_type in (DESCRIPTION, NAME) else 0.0]
+    # the same evidence means different things for different questions: a capitalised span
+    # answers "ai"/"nào" questions, rarely "gì" ones; one capitalised word can be a person
+    named = q.answer_type in (PERSON, PLACE, ORG, NAME)
+    cap = base[18]
+    base += [cap if named else 0.0, cap if q.answer_type == DESCRIPTION else 0.0,
+             float(q.answer_type == PERSON and len(inside) == 1 and words[0][:1].isupper()
+                   and lo > 0),
+             base[7] if named else 0.0, base[7] if q.answer_type == DESCRIPTION else 0.0]
     return (base + [float(match and q.answer_type == t) for t in ANSWER_TYPES]
             + [float(c.kind == t) for t in ANSWER_TYPES])
+
+
+_ADJACENT = re.compile(r"\s*[:“”\"«»]?\s*[“”\"«»]?\s*")
+
+
+def _alignment(q: QuestionAnalysis, ctx: SentenceContext, sent: str, lo: int, hi: int,
+               weights: dict[str, float]) -> list[float]:
+    """Where the question's words sit around the span, against where they sit around the
+    question word: words asked before it should come before the answer, words after it
+    after ("[Đảng Quốc gia] mạnh nhất ở khu vực..." for "Đảng nào mạnh nhất ở khu vực...?").
+    Each word counts once, at its closest occurrence, fading with distance."""
+    before, after = set(q.before_wh), set(q.after_wh)
+    good: dict[str, float] = {}
+    bad: dict[str, float] = {}
+    for i in ctx.matched:
+        if lo <= i <= hi:
+            continue
+        t = ctx.tokens[i][2]
+        left = i < lo
+        d = lo - i if left else i - hi
+        fade = weights[t] / (1.0 + (d - 1) / 4.0)
+        right_side = (t in before) if left else (t in after)
+        wrong_side = (t in after and t not in before) if left else (t in before and t not in after)
+        if right_side:
+            good[t] = max(good.get(t, 0.0), fade)
+        elif wrong_side:
+            bad[t] = max(bad.get(t, 0.0), fade)
+    total = sum(weights.values()) or 1.0
+    toks = ctx.tokens
+    # the span fills the question word's place: the word asked right before it ends just
+    # before the span, or the word right after it starts just after, with at most a quotation
+    # mark or colon between ("có chủ đề gì?" / có chủ đề “[Đoàn kết, ...]”; "còn bao nhiêu" /
+    # còn [86]), or one function word after a content word ("kết nạp bao nhiêu" / kết nạp
+    # được [52])
+    left = _fills(q.wh_prev, toks, sent, lo, hi, -1, q.accented)
+    right = _fills(q.wh_next, toks, sent, lo, hi, 1, q.accented)
+    if q.wh_next and toks[lo][2] == q.wh_next[0]:
+        left = 0.0  # "thành tích gì của nhà trường": not "thành tích [của nhà trường]"
+    if q.wh_prev and toks[hi][2] == q.wh_prev[-1]:
+        right = 0.0
+    return [min(1.0, sum(good.values()) / total), min(1.0, sum(bad.values()) / total),
+            left, right]
+
+
+def _fills(words: tuple[str, ...], toks: list[Token], sent: str, lo: int, hi: int, side: int,
+           accented: bool) -> float:
+    """How well the question's words next to its question word (`words`, before it for side
+    -1, after it for +1) sit next to the span: both of them 1.0, the nearest alone 0.6
+    (one syllable may belong to another word: "hành chính nào" / "chính thức"), after one
+    skipped function word 0.7 or 0.42."""
+    if not words:
+        return 0.0
+    order = list(reversed(words)) if side < 0 else list(words)  # nearest first
+
+    def joined(i: int, j: int) -> bool:  # tokens i < j with at most a quote or colon between
+        return bool(_ADJACENT.fullmatch(sent[toks[i][1]:toks[j][0]]))
+
+    step = -1 if side < 0 else 1
+    at = lo - 1 if side < 0 else hi + 1
+    best = 0.0
+    for skip, scale in ((0, 1.0), (1, 0.7)):
+        i = at + step * skip
+        if not 0 <= i < len(toks) or not 0 <= at < len(toks):
+            break
+        if skip and not (is_function_word(toks[at][2], accented) and not is_function_word(
+                order[0], accented)):
+            break
+        span_edge = lo if side < 0 else hi
+        if not all(joined(min(a, b), max(a, b)) for a, b in
+                   zip(range(span_edge, i, step), range(span_edge + step, i + step, step))):
+            break
+        if toks[i][2] != order[0]:
+            continue
+        k = i + step
+        both = len(order) > 1 and 0 <= k < len(toks) and toks[k][2] == order[1] and joined(
+            min(i, k), max(i, k))
+        best = max(best, scale * (1.0 if both or len(order) == 1 else 0.6))
+    return best
 
 
 def _asks_percent(q: QuestionAnalysis) -> bool:
@@ -175,7 +302,8 @@ SLOT = "SLOT"
 def slot_candidates(q: QuestionAnalysis, sent: str, toks: list[Token],
                     max_len: int = 6) -> list[Candidate]:
     """Spans right after the question's left anchor or right before its right anchor in the
-    sentence ("Lady Gaga hát [quốc ca]"), 1 to `max_len` tokens, never across punctuation."""
+    sentence ("Lady Gaga hát [quốc ca]"), or starting with the noun a "nào" asks about
+    ("[Đảng Quốc gia]"), 1 to `max_len` tokens, never across punctuation."""
     out = []
     forms = [t[2] for t in toks]
     breaks = {i for i in range(1, len(toks)) if re.search(r"[,.;:()\[\]\"“”!?]",
@@ -190,6 +318,15 @@ def slot_candidates(q: QuestionAnalysis, sent: str, toks: list[Token],
                         break
                     if not all(function[i + 1:j + 1]):  # "của" alone says nothing
                         out.append(Candidate(toks[i + 1][0], toks[j][1], SLOT, 0.5))
+    if q.head:  # "Đảng nào ...?": "[Đảng Quốc gia] ..." names it with the head noun first
+        size = len(q.head)
+        for i in range(len(forms) - size + 1):
+            if tuple(forms[i:i + size]) == q.head:
+                for n in range(size, max_len + size):
+                    j = i + n
+                    if j >= len(toks) or j in breaks:
+                        break
+                    out.append(Candidate(toks[i][0], toks[j][1], SLOT, 0.5))
     if q.right_anchor:
         for i, f in enumerate(forms):
             if f in q.right_anchor and i > 0 and i not in breaks:

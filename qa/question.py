@@ -124,6 +124,13 @@ class QuestionAnalysis:
     left_anchor: tuple[str, ...] = ()  # words just before the question word ("hát bài" gì)
     right_anchor: tuple[str, ...] = ()  # words just after it (ai "là bí thư")
     day_level: bool = False  # a date question that asks for a day ("ngày nào")
+    # Vietnamese keeps the question word where the answer goes ("Ai là bí thư?" / "[X] là bí
+    # thư"; "Bí thư là ai?" / "Bí thư là [X]"): the content words on each side of it
+    before_wh: tuple[str, ...] = ()
+    after_wh: tuple[str, ...] = ()
+    head: tuple[str, ...] = ()  # the noun a "nào" asks about ("đảng" nào, "thành phố" nào)
+    wh_prev: tuple[str, ...] = ()  # the two words right before the question word, as typed
+    wh_next: tuple[str, ...] = ()  # and the two right after it
 
     def form(self, token: str) -> str:
         """The matching form of a token of an answer sentence, comparable to `content`."""
@@ -157,11 +164,13 @@ def analyze(question: str) -> QuestionAnalysis:
     plan = True if any(_has_phrase(low, w, accented) for w in PLAN_WORDS) else (
         False if _has_phrase(low, "đã", accented) else None)
     left, right = _anchors(toks, accented)
+    before, after, head, wh_prev, wh_next = _sides(toks, accented)
     day_level = answer_type == DATE and re.search(r"(?<!\w)ngày(?!\w)", low if accented else
                                                   fold_accents(low).replace("ngay", "ngày"))
     return QuestionAnalysis(q, answer_type, accented, tuple(content), unit,
                             tuple(_entities(q, accented)), tuple(dict.fromkeys(related)), plan,
-                            left, right, bool(day_level))
+                            left, right, bool(day_level), before, after, head, wh_prev,
+                            wh_next)
 
 
 # Words that say which body or level a name is ("Thành ủy Lai Châu", "phường Kỳ Sơn"),
@@ -220,6 +229,32 @@ def _anchors(toks: list[str], accented: bool) -> tuple[tuple[str, ...], tuple[st
     left = [form(t) for t in toks[:idx] if form(t) not in stop][-2:]
     right = [form(t) for t in toks[end:] if form(t) not in stop][:2]
     return tuple(left), tuple(right)
+
+
+def _sides(toks: list[str], accented: bool
+           ) -> tuple[tuple[str, ...], ...]:
+    """All content words before and after the question word, the noun a "nào" asks about
+    (the content words right before it), and the words right before and after it, as
+    matching forms."""
+    low = [t.lower() if accented else fold_accents(t.lower()) for t in toks]
+    wh = _WH if accented else _WH_FOLDED
+    idx = next((i for i, t in enumerate(low) if t in wh), None)
+    if idx is None:
+        return (), (), (), (), ()
+    end = idx + 2 if low[idx] == "bao" else idx + 1
+    form = syllable_key if accented else (lambda w: fold_accents(w.lower()))
+    stop = _STOP_KEYS if accented else _FOLDED_STOP
+    before = tuple(form(t) for t in toks[:idx] if form(t) not in stop)
+    after = tuple(form(t) for t in toks[end:] if form(t) not in stop)
+    head: list[str] = []  # "Đảng nào", "thành phố nào": the content words right before it
+    if low[idx] == ("nào" if accented else "nao"):
+        j = idx - 1
+        while j >= 0 and len(head) < 4 and form(toks[j]) not in stop and not toks[j].isdigit():
+            head.insert(0, form(toks[j]))
+            j -= 1
+    prev = tuple(form(t) for t in toks[max(0, idx - 2):idx])
+    nxt = tuple(form(t) for t in toks[end:end + 2])
+    return before, after, tuple(head), prev, nxt
 
 
 def _has_phrase(low: str, phrase: str, accented: bool) -> bool:

@@ -21,14 +21,17 @@ from typing import Protocol
 
 from qa.candidates import Candidate, candidates
 from qa.features import (
+    ANSWERABILITY,
     FEATURES,
     HAND_WEIGHTS,
     SentenceContext,
+    answerability,
     features,
+    question_evidence,
     rest_candidates,
     slot_candidates,
 )
-from qa.question import LIST, PLAN_WORDS, QuestionAnalysis, analyze
+from qa.question import DATE, LIST, PLACE, PLAN_WORDS, QuestionAnalysis, analyze
 from qa.settings import Settings
 from qa.text import TOKEN_RE, contains_run, fold_accents, sentence_spans
 from qa.types import NOT_FOUND, Answer, Citation, Passage
@@ -53,15 +56,33 @@ class Scored:
 def load_weights() -> tuple[list[float], tuple[float, float], float]:
     """Fitted weights, confidence calibration and abstain threshold shipped with the package
     (bench/fit_reader.py), else the hand-set ones."""
+    data = _shipped()
+    if data is not None:
+        a, b = data.get("calibration", (1.0, 0.0))
+        return ([float(w) for w in data["weights"]], (float(a), float(b)),
+                float(data["abstain_threshold"]))
+    return [HAND_WEIGHTS.get(f, 0.0) for f in FEATURES], (1.0, 0.0), 0.3
+
+
+def load_answerability() -> list[float] | None:
+    """The fitted answerability weights (`ANSWERABILITY`), or None: then the reader abstains
+    on the confidence alone."""
+    data = _shipped()
+    model = (data or {}).get("answerability") or {}
+    if model.get("features") == ANSWERABILITY:
+        return [float(w) for w in model["weights"]]
+    return None
+
+
+def _shipped() -> dict | None:
     try:
         data = json.loads(resources.files("qa").joinpath(WEIGHTS_FILE).read_text("utf-8"))
-        if data.get("features") == FEATURES:
-            a, b = data.get("calibration", (1.0, 0.0))
-            return ([float(w) for w in data["weights"]], (float(a), float(b)),
-                    float(data["abstain_threshold"]))
-    except (FileNotFoundError, ValueError, KeyError):
+        if data.get("features") == FEATURES and len(data["weights"]) == len(FEATURES):
+            float(data["abstain_threshold"])
+            return data
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
         pass
-    return [HAND_WEIGHTS.get(f, 0.0) for f in FEATURES], (1.0, 0.0), 0.3
+    return None
 
 
 def _uniform(_term: str) -> float:
@@ -80,9 +101,11 @@ class RuleReader:
         if weights is None:
             self.weights = fitted
             default_calibration = fitted_calibration
+            self.answerability = load_answerability()
         else:
             self.weights = list(weights)
             default_calibration = (1.0, 0.0)
+            self.answerability = None
         self.calibration = default_calibration if calibration is None else calibration
         self.abstain_threshold = threshold if abstain_threshold is None else abstain_threshold
         self.max_passages = max_passages
@@ -138,6 +161,22 @@ class RuleReader:
                         out.append(Scored(s, pi, (sa, sb), c, tuple(x)))
         return q, out
 
+    def evidence(self, q: QuestionAnalysis, passages: Sequence[Passage]) -> list[float]:
+        """Question-level evidence for `answerability` over the passages this reader reads."""
+        weights, _total = self._question_weights(q)
+        seqs = [[q.form(m.group()) for m in TOKEN_RE.finditer(p.title + " \n " + p.text)]
+                for p in passages[: self.max_passages]]
+        return question_evidence(q, seqs, weights)
+
+    def answerable(self, q: QuestionAnalysis, top: Scored, passages: Sequence[Passage]) -> float:
+        """The probability that the passages answer the question at all; without fitted
+        answerability weights, the confidence in the best answer."""
+        if self.answerability is None:
+            a_, b_ = self.calibration
+            return _sigmoid(a_ * top.score + b_)
+        z = answerability(top.score, top.x, self.evidence(q, passages))
+        return _sigmoid(sum(w * v for w, v in zip(self.answerability, z)))
+
     def read(self, question: str, passages: Sequence[Passage]) -> Answer:
         q, scored = self.score_candidates(question, passages)
         if not scored:
@@ -145,7 +184,9 @@ class RuleReader:
         top = max(scored, key=lambda x: x.score)
         a_, b_ = self.calibration
         confidence = _sigmoid(a_ * top.score + b_)
-        if confidence < self.abstain_threshold:
+        # abstain when the articles do not seem to say it at all; an answer that is only
+        # uncertain is still given, with its (low) confidence shown
+        if self.answerable(q, top, passages) < self.abstain_threshold:
             return abstain(question, passages, confidence)
         p = passages[top.passage]
         sa, sb = top.sent
@@ -194,6 +235,10 @@ def _tidy(span: str, kind: str) -> str:
     span = span.strip(" ,.;:-–")
     if kind == LIST:
         span = re.sub(r"^(?:là|gồm|gồm có|bao gồm)\s+", "", span)
+    elif kind == PLACE:  # "ở đâu?" asks for the place, not "[tại] thành phố Điện Biên Phủ"
+        span = re.sub(r"^(?:tại|ở)\s+(?=\w)", "", span)
+    elif kind == DATE:
+        span = re.sub(r"^(?:vào)\s+(?=\w)", "", span)
     return span
 
 

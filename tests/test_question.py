@@ -189,3 +189,28 @@ def test_question_text_is_normalized():
     assert q.text == "Ai là Bí thư?"
     assert q.answer_type == PERSON
     assert q.content == analyze("Ai là Bí thư?").content
+
+
+@pytest.mark.parametrize(
+    ("question", "before", "after", "head", "prev", "nxt"),
+    [
+        ("Ai là Bí thư Tỉnh ủy Lai Châu?", (), ("bí", "thư", "tỉnh", "ủy", "lai", "châu"), (),
+         (), ("là", "bí")),
+        ("Đảng nào mạnh nhất ở Victoria?", ("đảng",), ("mạnh", "victoria"), ("đảng",),
+         ("đảng",), ("mạnh", "nhất")),
+        ("Dân số phường Đoàn Kết là bao nhiêu người?", ("dân", "số", "phường", "đoàn", "kết"),
+         (), (), ("kết", "là"), ("người",)),
+        ("Xã Kỳ Sơn được hợp nhất từ những đơn vị hành chính nào?", None, (),
+         ("đơn", "vị", "hành", "chính"), ("hành", "chính"), ()),
+    ],
+)
+def test_the_words_on_each_side_of_the_question_word(question, before, after, head, prev, nxt):
+    from qa.text import syllable_key
+
+    q = analyze(question)
+    keys = lambda words: tuple(syllable_key(w) for w in words)  # noqa: E731
+    if before is not None:
+        assert q.before_wh == keys(before)
+    assert set(keys(after)) <= set(q.after_wh) if after else q.after_wh == ()
+    assert q.head == keys(head)
+    assert q.wh_prev == keys(prev) and q.wh_next == keys(nxt)
