@@ -72,13 +72,14 @@ def build_ui(engine: Engine) -> gr.Blocks:
             answer = engine.assistant().ask(question, [tuple(t) for t in turns])
         except Exception as e:
             reply = {"role": "assistant", "content": fmt.render_error(user_message(e))}
-            yield "", [*chat, reply], gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            yield gr.skip(), [*chat, reply], gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
         reply = {"role": "assistant", "content": fmt.render_reply(answer)}
         turns = [*turns, [question, None if answer.abstained else answer.text]]
         choices = fmt.cited_articles(answer)
         first = choices[0][1] if choices else None
-        yield ("", [*chat, reply], turns, answer, fmt.render_sources(answer),
+        # the box was emptied when the question went out: leave what is typed there since
+        yield (gr.skip(), [*chat, reply], turns, answer, fmt.render_sources(answer),
                gr.Dropdown(choices=choices, value=first), show_article(first, answer))
 
     def show_article(doc_id: str | None, answer) -> str:
@@ -195,7 +196,10 @@ def build_ui(engine: Engine) -> gr.Blocks:
 
         chat_io = dict(inputs=[question, turns, chat],
                        outputs=[question, chat, turns, last_answer, sources, articles, article],
-                       concurrency_limit=4, concurrency_id="ask", api_visibility="private")
+                       concurrency_limit=4, concurrency_id="ask", api_visibility="private",
+                       # a question sent while the last answer is still finishing waits for it
+                       # instead of being dropped
+                       trigger_mode="always_last")
         question.submit(respond, **chat_io)
         send.click(respond, **chat_io)
         examples.click(lambda i: EXAMPLES[i], examples, question, queue=False,
