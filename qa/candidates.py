@@ -23,7 +23,10 @@ _UNIT = (r"(?:\s*(?:%|km2|km²|km|m2|m²|m3|ha|hécta|héc-ta|tấn|kg|tạ|lít
 NUMBER_RE = re.compile(
     rf"(?<![\w/.,]){_QUALIFIER}?{_NUM}(?:\s*[-–]\s*{_NUM})?(?:/{_NUM})?{_UNIT}?(?![\w/])", re.I)
 DATE_RE = re.compile(
-    r"(?<![\w/])(?:\d{1,2}\s*[-–]\s*)?\d{1,2}/\d{1,2}(?:/\d{2,4})?(?![\w/])"
+    # "ngày 6 tháng 10 năm 1973", "tháng 4 năm 1991" (written out, as encyclopedias do)
+    r"(?<!\w)(?:ngày\s+)?\d{1,2}\s+tháng\s+\d{1,2}(?:\s*(?:năm|,)\s*\d{4})?(?!\w)"
+    r"|(?<!\w)tháng\s+\d{1,2}\s+năm\s+\d{4}(?!\w)"
+    r"|(?<![\w/])(?:\d{1,2}\s*[-–]\s*)?\d{1,2}/\d{1,2}(?:/\d{2,4})?(?![\w/])"
     r"|(?<!\w)(?:tháng\s+\d{1,2}(?:/\d{4})?|năm\s+\d{4}|quý\s+[IV]+(?:/\d{4})?)(?!\w)"
     r"|(?<![\w/])\d{4}(?![\w/])", re.I)
 _PLACE_TYPES = (r"tỉnh|thành phố|TP\.|huyện|quận|thị xã|thị trấn|xã|phường|bản|thôn|xóm|tổ dân phố"
@@ -90,8 +93,26 @@ def _strip_trailing(text: str, a: int, b: int) -> tuple[int, int]:
 _YEARISH = re.compile(r"(?:19|20)\d\d(?:\s*[-–]\s*(?:19|20)\d\d)?")
 
 
-def numbers(sent: str) -> list[Candidate]:
+# numbers written as words ("bốn", "mười hai", "hai phần ba"); "năm" (five, or year) only
+# after another number word ("hai mươi lăm", "mười năm" is ten years: not counted)
+_DIGIT_WORDS = "một|hai|ba|bốn|tư|sáu|bảy|tám|chín|mười|mươi|mốt|lăm|trăm|nghìn|ngàn|triệu|tỷ|tỉ|linh|lẻ"
+_WORD_NUMBER_RE = re.compile(
+    rf"(?<!\w)(?:{_QUALIFIER})?(?:{_DIGIT_WORDS})(?:\s+(?:{_DIGIT_WORDS}|năm(?=\s+(?:mươi|trăm|nghìn)))"
+    rf")*(?:\s+phần\s+(?:{_DIGIT_WORDS}))?(?!\w)", re.I)
+
+
+def word_numbers(sent: str) -> list[Candidate]:
+    """Numbers in words. Weaker than digits: "một" is also "a" ("một loài")."""
     out = []
+    for m in _WORD_NUMBER_RE.finditer(sent):
+        a, b = _strip_trailing(sent, *m.span())
+        text = sent[a:b].lower()
+        out.append(Candidate(a, b, QUANTITY, 0.3 if text in ("một", "tư", "linh", "lẻ") else 0.6))
+    return out
+
+
+def numbers(sent: str) -> list[Candidate]:
+    out = word_numbers(sent)
     for m in NUMBER_RE.finditer(sent):
         a, b = _strip_trailing(sent, *m.span())
         if _is_day_month(sent[a:b]):

@@ -79,6 +79,7 @@ class SentenceContext:
     passage_rank: int
     passage_score: float  # passage score / best passage score
     sentence_pos: float  # 0 for the passage's first sentence, 1 for its last
+    heads: tuple[tuple[int, int], ...] = ()  # where it names the noun a "nào" asks about
 
 
 def _proximity(lo: int, hi: int, ctx: SentenceContext, weights: dict[str, float], side: int,
@@ -161,8 +162,7 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
             float(is_function_word(toks[hi][2], q.accented)),
             float(lo == 0 or bool(_PUNCT.search(sent[toks[lo - 1][1]:toks[lo][0]]))),
             float(hi == len(toks) - 1 or bool(_PUNCT.search(sent[toks[hi][1]:toks[hi + 1][0]]))),
-            float(bool(q.head) and tuple(t[2] for t in toks[lo:lo + len(q.head)]) == q.head
-                  and hi >= lo + len(q.head)),
+            float(any(i == lo and hi >= lo + size for i, size in ctx.heads)),
             math.log1p(len(inside)) if q.answer_type in (DESCRIPTION, NAME) else 0.0]
     # the same evidence means different things for different questions: a capitalised span
     # answers "ai"/"nào" questions, rarely "gì" ones; one capitalised word can be a person
@@ -318,15 +318,12 @@ def slot_candidates(q: QuestionAnalysis, sent: str, toks: list[Token],
                         break
                     if not all(function[i + 1:j + 1]):  # "của" alone says nothing
                         out.append(Candidate(toks[i + 1][0], toks[j][1], SLOT, 0.5))
-    if q.head:  # "Đảng nào ...?": "[Đảng Quốc gia] ..." names it with the head noun first
-        size = len(q.head)
-        for i in range(len(forms) - size + 1):
-            if tuple(forms[i:i + size]) == q.head:
-                for n in range(size, max_len + size):
-                    j = i + n
-                    if j >= len(toks) or j in breaks:
-                        break
-                    out.append(Candidate(toks[i][0], toks[j][1], SLOT, 0.5))
+    for i, size in head_at(q, sent, toks):
+        for n in range(size, max_len + size):
+            j = i + n
+            if j >= len(toks) or j in breaks:
+                break
+            out.append(Candidate(toks[i][0], toks[j][1], SLOT, 0.5))
     if q.right_anchor:
         for i, f in enumerate(forms):
             if f in q.right_anchor and i > 0 and i not in breaks:
@@ -336,6 +333,26 @@ def slot_candidates(q: QuestionAnalysis, sent: str, toks: list[Token],
                         break
                     if not all(function[j:i]):
                         out.append(Candidate(toks[j][0], toks[i - 1][1], SLOT, 0.5))
+    return out
+
+
+def head_at(q: QuestionAnalysis, sent: str, toks: list[Token]) -> list[tuple[int, int]]:
+    """Where the sentence names the noun a "nào" asks about, as (token, size): the whole
+    noun ("đơn vị hành chính"), two syllables of it in a row ("Trường [đại học]" nào /
+    "Đại học Newcastle"), or its first syllable capitalised, as names start ("Đảng chính
+    trị nào" / "Đảng Lao động")."""
+    head = q.head
+    if not head:
+        return []
+    forms = [t[2] for t in toks]
+    runs = {head} | {head[k:k + 2] for k in range(len(head) - 1)}
+    out = []
+    for i in range(len(forms)):
+        size = max((len(r) for r in runs if tuple(forms[i:i + len(r)]) == r), default=0)
+        if not size and forms[i] == head[0] and sent[toks[i][0]].isupper() and len(head) > 1:
+            size = 1
+        if size:
+            out.append((i, size))
     return out
 
 

@@ -27,6 +27,7 @@ from qa.features import (
     SentenceContext,
     answerability,
     features,
+    head_at,
     question_evidence,
     rest_candidates,
     slot_candidates,
@@ -145,7 +146,7 @@ class RuleReader:
                 ctx = SentenceContext(
                     toks, [i for i, t in enumerate(forms) if t in weights], cov, bigram, p_cov,
                     entity, _plan_mismatch(q, sent), pi, p.score / top_score,
-                    si / max(len(spans) - 1, 1))
+                    si / max(len(spans) - 1, 1), tuple(head_at(q, sent, toks)))
                 cands = candidates(sent, q.answer_type, broad=True)
                 seen = {(c.start, c.end) for c in cands}
                 extra = slot_candidates(q, sent, toks)

@@ -181,3 +181,34 @@ def test_every_candidate_lies_inside_its_sentence(sent, kind):
 def test_each_extractor_returns_its_own_kind(sent):
     for kind, extract in EXTRACTORS.items():
         assert all(c.kind == kind for c in extract(sent)), kind
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Josh Norman có bốn lựa chọn.", "bốn"),
+        ("Đội có mười hai cầu thủ.", "mười hai"),
+        ("Dịch bệnh giết chết hai phần ba dân số.", "hai phần ba"),
+        ("Lớp có hai mươi lăm học sinh.", "hai mươi lăm"),
+    ],
+)
+def test_numbers_written_as_words(sentence, expected):
+    assert expected in spans(numbers(sentence), sentence)
+
+
+def test_nam_alone_is_not_a_number_word():
+    # "năm" is five, but far more often "year": only counted after another number word
+    sent = "Sau mười năm, đội có ba cầu thủ."
+    assert "năm" not in spans(numbers(sent), sent) and "ba" in spans(numbers(sent), sent)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Vào ngày 6 tháng 10 năm 1973, hai nước tấn công.", "ngày 6 tháng 10 năm 1973"),
+        ("Sàn giao dịch mở lại vào tháng 4 năm 1991.", "tháng 4 năm 1991"),
+        ("Tính đến 31 tháng 8, 2009, có 374 công ty.", "31 tháng 8, 2009"),
+    ],
+)
+def test_dates_written_out(sentence, expected):
+    assert expected in spans(dates(sentence), sentence)

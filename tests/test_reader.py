@@ -592,3 +592,36 @@ def test_a_nao_question_gets_spans_that_start_with_its_noun():
     spans = {sentence[c.start:c.end] for c in slot_candidates(q, sentence, toks)}
     assert "Đảng Quốc gia" in spans
     assert not any(s == "Đảng" for s in spans)  # the noun alone names nothing
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # two syllables of the noun in a row: "Trường [đại học] nào" / "Đại học Newcastle"
+        ("Trường đại học nào có nguồn gốc từ trường y?", "Đại học Newcastle có nguồn gốc từ "
+         "Trường Y khoa.", "Đại học Newcastle"),
+        # its first syllable capitalised, as a name starts: "Đảng chính trị nào" / "Đảng Tự do"
+        ("Đảng chính trị nào mạnh nhất ở Melbourne?", "Đảng Tự do mạnh nhất ở Melbourne.",
+         "Đảng Tự do"),
+    ],
+)
+def test_nao_noun_found_in_part(question, sentence, expected):
+    from qa.features import slot_candidates
+    from qa.question import analyze
+    from qa.text import TOKEN_RE
+
+    q = analyze(question)
+    toks = [(m.start(), m.end(), q.form(m.group())) for m in TOKEN_RE.finditer(sentence)]
+    assert expected in {sentence[c.start:c.end] for c in slot_candidates(q, sentence, toks)}
+
+
+def test_one_syllable_of_a_longer_noun_is_not_the_noun():
+    # "đơn vị hành [chính] nào" is not "[chính thức] ..."
+    from qa.features import head_at
+    from qa.question import analyze
+    from qa.text import TOKEN_RE
+
+    q = analyze("Xã được hợp nhất từ những đơn vị hành chính nào?")
+    sentence = "Xã mới chính thức đi vào hoạt động."
+    toks = [(m.start(), m.end(), q.form(m.group())) for m in TOKEN_RE.finditer(sentence)]
+    assert head_at(q, sentence, toks) == []
