@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from qa.errors import IndexCorruptError, IndexMismatchError, QAError
+from qa.formatting import LOW_CONFIDENCE_HINT, confidence_level
 
 # What a person reads first about an index that must be rebuilt; the command follows, then the
 # English details.
@@ -133,6 +134,8 @@ def format_answer(answer) -> str:
             lines.append("Các đoạn gần nhất:")
     else:
         lines.append(f"Trả lời: {answer.text}   (độ tin cậy {answer.confidence:.0%})")
+        if confidence_level(answer.confidence)[1] == "low":
+            lines.append(LOW_CONFIDENCE_HINT)
         if answer.evidence:
             lines.append(f"Căn cứ: {answer.evidence} [1]")
     for c in answer.citations:

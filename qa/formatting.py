@@ -17,6 +17,7 @@ from qa.library import LibraryFile, human_size
 from qa.types import NOT_FOUND, Answer, Citation, Document
 
 CONFIDENCE_LEVELS = ((0.75, "cao", "high"), (0.5, "trung bình", "mid"), (0.0, "thấp", "low"))
+LOW_CONFIDENCE_HINT = "Câu trả lời này có thể chưa chính xác: hãy đối chiếu với câu trích dẫn."
 _MARKDOWN = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-!|~$"}
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
@@ -100,6 +101,8 @@ def render_reply(answer: Answer) -> str:
         if answer.evidence:
             parts.append(f'<blockquote class="qa-evidence">{esc(answer.evidence)} '
                          f"{markers(supporting_ranks(answer))}</blockquote>")
+        if css == "low":  # answered, since the articles seem to say it, but maybe not this span
+            parts.append(f'<p class="qa-hint">{esc(LOW_CONFIDENCE_HINT)}</p>')
         if answer.citations:
             first = answer.citations[0]
             when = f" · {format_date(first.date)}" if first.date else ""
@@ -263,6 +266,7 @@ CSS = """
 .qa-bar > div {height: 100%; background: #2563eb; border-radius: 3px; transition: width .5s}
 .qa-reply p {margin: 0 0 .3em}
 .qa-answer strong {font-size: 1.08em}
+.qa-hint {font-size: .85em; color: #92400e; margin: 4px 0;}
 .qa-confidence {font-size: .8em; padding: 1px 8px; border-radius: 999px; margin-left: 6px;
   white-space: nowrap}
 .qa-conf-high {background: #dcfce7; color: #166534}

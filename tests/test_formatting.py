@@ -171,3 +171,10 @@ def test_highlight_round_trips_for_any_spans():
         if a != b:
             marked = "".join(re.findall(r"<mark>(.*?)</mark>", out, re.S))
             assert marked == html.escape(text[min(a, b):max(a, b)])
+
+
+def test_a_low_confidence_answer_says_to_check_the_quote():
+    from qa.formatting import LOW_CONFIDENCE_HINT
+
+    assert esc(LOW_CONFIDENCE_HINT) in render_reply(answered(confidence=0.2))
+    assert esc(LOW_CONFIDENCE_HINT) not in render_reply(answered(confidence=0.6))
