@@ -270,6 +270,12 @@ Tịch Nghị Quyết Chỉ Thị Kế Hoạch Nhiệm Kỳ Trung Ương Quốc 
 """.split()}
 
 
+# Typed without diacritics, a name's syllables fold like function words ("Lai" / "lại",
+# "Kết" / "kệ"...): after a place type only question and linking words end the name.
+_NAME_STOP_FOLDED = {fold_accents(w) for w in """ai là gì nào đâu bao nhiêu mấy có của và được
+thì đã sẽ ở tại trong với cho từ đến về do này ấy đó như sao""".split()}
+
+
 def _entities(q: str, accented: bool) -> list[tuple[str, ...]]:
     """Proper names in the question: runs of capitalised words (not the first word), and the
     words after a place type ("phường Kỳ Sơn", also typed as "phuong ky son")."""
@@ -293,9 +299,12 @@ def _entities(q: str, accented: bool) -> list[tuple[str, ...]]:
         lowered = [fold_accents(t.lower()) for t in toks]
         types = {fold_accents(w) for w in PLACE_TYPE_WORDS if " " not in w} - {"ban"}
     for i, t in enumerate(lowered[:-1]):
-        if t in types and i + 2 < len(toks) + 1:
-            nxt = [x for x in toks[i + 1:i + 3] if not x.isdigit()]
-            if len(nxt) == 2 and not any(form(x) in _STOP_KEYS | _FOLDED_STOP for x in nxt):
+        body = t in ("thành", "thanh") and lowered[i + 1] in ("ủy", "uỷ", "uy")  # thành ủy
+        if (t in types or body) and i + 2 < len(toks) + 1:
+            at = i + 2 if lowered[i + 1] in ("ủy", "uỷ", "uy") else i + 1  # "tỉnh ủy [Lai Châu]"
+            nxt = [x for x in toks[at:at + 2] if not x.isdigit()]
+            stop = _STOP_KEYS | _FOLDED_STOP if accented else _NAME_STOP_FOLDED
+            if len(nxt) == 2 and not any(form(x) in stop for x in nxt):
                 ent = tuple(form(x) for x in nxt)
                 if ent not in out:
                     out.append(ent)

@@ -214,3 +214,28 @@ def test_the_words_on_each_side_of_the_question_word(question, before, after, he
     assert set(keys(after)) <= set(q.after_wh) if after else q.after_wh == ()
     assert q.head == keys(head)
     assert q.wh_prev == keys(prev) and q.wh_next == keys(nxt)
+
+
+@pytest.mark.parametrize(
+    ("question", "entity"),
+    [
+        # typed without diacritics, "Lai" folds like "lại": still a name after a place type
+        ("dan so tinh lai chau la bao nhieu", ("lai", "chau")),
+        # the body word "ủy" between the level and the name: "thành ủy [Lai Châu]"
+        ("ai la pho bi thu thuong truc thanh uy lai chau", ("lai", "chau")),
+        ("ai la bi thu tinh uy lai chau", ("lai", "chau")),
+    ],
+)
+def test_names_after_a_place_type_typed_without_diacritics(question, entity):
+    assert entity in analyze(question).entities
+
+
+def test_a_question_word_after_a_place_type_is_no_name():
+    assert analyze("phuong nao co dan so dong nhat").entities == ()
+
+
+def test_qualified_names_typed_without_diacritics_keep_the_body():
+    from qa.question import qualified_names
+
+    assert qualified_names("ai la pho bi thu thuong truc thanh uy lai chau") == [
+        "thanh uy lai chau"]
