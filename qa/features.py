@@ -35,7 +35,7 @@ BASE = ["bias", "type_match", "strength", "cov", "bigram", "p_cov", "entity", "p
         "left_align", "right_align", "slot", "side_good", "side_bad", "adjacent_left",
         "adjacent_right", "starts_function", "ends_function", "punct_before", "punct_after",
         "head_start", "len_free", "cap_named", "cap_desc", "single_name_person", "prox_named",
-        "prox_desc"]
+        "prox_desc", "cov_ctx"]
 FEATURES = (BASE + [f"match_{t}" for t in ANSWER_TYPES] + [f"kind_{t}" for t in ANSWER_TYPES])
 
 
@@ -80,6 +80,9 @@ class SentenceContext:
     passage_score: float  # passage score / best passage score
     sentence_pos: float  # 0 for the passage's first sentence, 1 for its last
     heads: tuple[tuple[int, int], ...] = ()  # where it names the noun a "nào" asks about
+    # `cov` over the sentence with the one before it and the article's title: news names the
+    # subject once ("Đảng bộ phường Chi Lăng tổ chức Đại hội…") and gives details after it
+    cov_ctx: float = 0.0
 
 
 def _proximity(lo: int, hi: int, ctx: SentenceContext, weights: dict[str, float], side: int,
@@ -171,7 +174,8 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
     base += [cap if named else 0.0, cap if q.answer_type == DESCRIPTION else 0.0,
              float(q.answer_type == PERSON and len(inside) == 1 and words[0][:1].isupper()
                    and lo > 0),
-             base[7] if named else 0.0, base[7] if q.answer_type == DESCRIPTION else 0.0]
+             base[7] if named else 0.0, base[7] if q.answer_type == DESCRIPTION else 0.0,
+             ctx.cov_ctx]
     return (base + [float(match and q.answer_type == t) for t in ANSWER_TYPES]
             + [float(c.kind == t) for t in ANSWER_TYPES])
 

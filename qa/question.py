@@ -79,7 +79,7 @@ STOPWORDS = set("""
 ai là gì nào bao nhiêu mấy khi đâu ở của và có được như thế vì sao tại không những các một
 cho trong từ đến với thì đã sẽ còn về do này ấy theo ra vào lúc trên hay hoặc nơi gồm bằng
 cách người đó nhằm mục thời gian ngày nay bị hãy làm sự việc tên rằng cũng vẫn rất nhất lại
-giờ
+giờ đang
 """.split())
 # folded, these are content words too often ("đảng", "bản", "gió"...) to drop everywhere
 _FOLDED_STOP = {fold_accents(w) for w in STOPWORDS} - {"dang", "ban", "bi", "thu", "tinh", "so",

@@ -133,12 +133,17 @@ class RuleReader:
             entity = (sum(contains_run(p_seq, e) for e in q.entities) / len(q.entities)
                       if q.entities else 1.0)
             spans = sentence_spans(p.text)
+            title = {q.form(m.group()) for m in TOKEN_RE.finditer(p.title)}
+            before: set[str] = set()
             for si, (sa, sb) in enumerate(spans):
                 sent = p.text[sa:sb]
                 toks = [(m.start(), m.end(), q.form(m.group())) for m in TOKEN_RE.finditer(sent)]
                 forms = [t[2] for t in toks]
                 present = set(forms) & weights.keys()
                 cov = min(1.0, sum(weights[t] for t in present) / total)
+                around = (present | before | title) & weights.keys()
+                cov_ctx = min(1.0, sum(weights[t] for t in around) / total)
+                before = set(forms)
                 if cov == 0:
                     continue
                 bigram = (sum(1 for pair in zip(forms, forms[1:]) if pair in q_bigrams)
@@ -146,7 +151,7 @@ class RuleReader:
                 ctx = SentenceContext(
                     toks, [i for i, t in enumerate(forms) if t in weights], cov, bigram, p_cov,
                     entity, _plan_mismatch(q, sent), pi, p.score / top_score,
-                    si / max(len(spans) - 1, 1), tuple(head_at(q, sent, toks)))
+                    si / max(len(spans) - 1, 1), tuple(head_at(q, sent, toks)), cov_ctx)
                 cands = candidates(sent, q.answer_type, broad=True)
                 seen = {(c.start, c.end) for c in cands}
                 extra = slot_candidates(q, sent, toks)

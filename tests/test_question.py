@@ -239,3 +239,9 @@ def test_qualified_names_typed_without_diacritics_keep_the_body():
 
     assert qualified_names("ai la pho bi thu thuong truc thanh uy lai chau") == [
         "thanh uy lai chau"]
+
+
+def test_aspect_markers_are_not_content():
+    # "đang" marks the tense like "đã" and "sẽ"; folded, "dang" stays ("đảng")
+    assert "đang" not in analyze("Bao nhiêu người đang sống ở phường Đoàn Kết?").content
+    assert "dang" in analyze("dang bo phuong ky son co bao nhieu dang vien").content
