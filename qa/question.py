@@ -121,8 +121,10 @@ class QuestionAnalysis:
     entities: tuple[tuple[str, ...], ...] = ()  # named things the answer must be about
     related: tuple[str, ...] = ()  # paraphrase words, matched at a lower weight
     plan: bool | None = None  # asks about a target (True), a past fact (False), or unsure
-    left_anchor: tuple[str, ...] = ()  # words just before the question word ("hát bài" gì)
-    right_anchor: tuple[str, ...] = ()  # words just after it (ai "là bí thư")
+    # the two content words on each side of the question word: an answer sits in the slot they
+    # leave in the evidence sentence
+    left_anchor: tuple[str, ...] = ()  # just before the question word ("hát bài" gì)
+    right_anchor: tuple[str, ...] = ()  # just after it (ai "là bí thư")
     day_level: bool = False  # a date question that asks for a day ("ngày nào")
     # Vietnamese keeps the question word where the answer goes ("Ai là bí thư?" / "[X] là bí
     # thư"; "Bí thư là ai?" / "Bí thư là [X]"): the content words on each side of it
@@ -163,14 +165,13 @@ def analyze(question: str) -> QuestionAnalysis:
             related += [form(w) for alt in alts for w in alt.split()]
     plan = True if any(_has_phrase(low, w, accented) for w in PLAN_WORDS) else (
         False if _has_phrase(low, "đã", accented) else None)
-    left, right = _anchors(toks, accented)
     before, after, head, wh_prev, wh_next = _sides(toks, accented)
     day_level = answer_type == DATE and re.search(r"(?<!\w)ngày(?!\w)", low if accented else
                                                   fold_accents(low).replace("ngay", "ngày"))
     return QuestionAnalysis(q, answer_type, accented, tuple(content), unit,
                             tuple(_entities(q, accented)), tuple(dict.fromkeys(related)), plan,
-                            left, right, bool(day_level), before, after, head, wh_prev,
-                            wh_next)
+                            before[-2:], after[:2], bool(day_level), before, after, head,
+                            wh_prev, wh_next)
 
 
 # Words that say which body or level a name is ("Thành ủy Lai Châu", "phường Kỳ Sơn"),
@@ -213,22 +214,6 @@ def _is_bao_gio(folded: list[str], i: int) -> bool:
 
 _WH = {"ai", "gì", "nào", "đâu", "mấy", "bao", "sao"}
 _WH_FOLDED = {fold_accents(w) for w in _WH} - {"gi"} | {"gi"}
-
-
-def _anchors(toks: list[str], accented: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The two content words on each side of the question word: an answer sits in the
-    slot they leave in the evidence sentence."""
-    low = [t.lower() if accented else fold_accents(t.lower()) for t in toks]
-    wh = _WH if accented else _WH_FOLDED
-    idx = next((i for i, t in enumerate(low) if t in wh), None)
-    if idx is None:
-        return (), ()
-    end = idx + 2 if low[idx] == "bao" else idx + 1  # "bao nhiêu"
-    form = syllable_key if accented else (lambda w: fold_accents(w.lower()))
-    stop = _STOP_KEYS if accented else _FOLDED_STOP
-    left = [form(t) for t in toks[:idx] if form(t) not in stop][-2:]
-    right = [form(t) for t in toks[end:] if form(t) not in stop][:2]
-    return tuple(left), tuple(right)
 
 
 def _sides(toks: list[str], accented: bool
@@ -299,9 +284,9 @@ def _entities(q: str, accented: bool) -> list[tuple[str, ...]]:
         lowered = [fold_accents(t.lower()) for t in toks]
         types = {fold_accents(w) for w in PLACE_TYPE_WORDS if " " not in w} - {"ban"}
     for i, t in enumerate(lowered[:-1]):
-        body = t in ("thành", "thanh") and lowered[i + 1] in ("ủy", "uỷ", "uy")  # thành ủy
-        if (t in types or body) and i + 2 < len(toks) + 1:
-            at = i + 2 if lowered[i + 1] in ("ủy", "uỷ", "uy") else i + 1  # "tỉnh ủy [Lai Châu]"
+        uy = lowered[i + 1] in ("ủy", "uỷ", "uy")  # a body: "tỉnh ủy [Lai Châu]", "thành ủy"
+        if (t in types or (uy and t in ("thành", "thanh"))) and i + 2 < len(toks) + 1:
+            at = i + 2 if uy else i + 1
             nxt = [x for x in toks[at:at + 2] if not x.isdigit()]
             stop = _STOP_KEYS | _FOLDED_STOP if accented else _NAME_STOP_FOLDED
             if len(nxt) == 2 and not any(form(x) in stop for x in nxt):
