@@ -86,7 +86,7 @@ def collect(name, qpath, corpus, answerable, limit, cache: Path):
                 continue
         else:
             passages = bot.search(question)
-        q, scored = reader.score_candidates(question, passages)
+        q, scored, evidence = reader.score_candidates(question, passages)
         gold = r["answers"] if (answerable and r.get("answerable", True)) else []
         xs, ys, texts = [], [], []
         for s in scored:
@@ -97,7 +97,7 @@ def collect(name, qpath, corpus, answerable, limit, cache: Path):
             texts.append(text)
         out.append({"set": name, "id": r["id"], "gold": gold, "X": xs, "f1": ys, "text": texts,
                     "sent": [[s.passage, s.sent[0]] for s in scored],
-                    "Q": reader.evidence(q, passages)})
+                    "Q": evidence})
     print(f"{name}: {len(out)} questions", file=sys.stderr)
     return out
 

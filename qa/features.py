@@ -62,9 +62,12 @@ def question_evidence(q: QuestionAnalysis, passage_seqs: list[list[str]],
     return [found, missing, names, math.log1p(len(asked))]
 
 
+_FROM_CANDIDATE = [FEATURES.index(f) for f in ("cov", "p_cov", "entity", "bigram")]
+
+
 def answerability(score: float, x: tuple[float, ...], evidence: list[float]) -> list[float]:
-    at = {f: i for i, f in enumerate(FEATURES)}
-    return [1.0, score, x[at["cov"]], x[at["p_cov"]], x[at["entity"]], x[at["bigram"]]] + evidence
+    """The `ANSWERABILITY` values: the best candidate's score and match, then `evidence`."""
+    return [1.0, score, *(x[i] for i in _FROM_CANDIDATE), *evidence]
 
 
 @dataclass(frozen=True)
@@ -151,13 +154,15 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
     app = _apposition_end(sent, toks, hi) if c.kind == PERSON else None
     if q.answer_type == DATE and q.day_level and "/" not in span and not c.kind == SLOT:
         strength *= 0.3  # "ngày nào" asks for a day: a bare year or month is a weak answer
+    prox = _proximity(lo, hi, ctx, weights, 0, apposition_end=app)
+    cap = sum(1 for w in words if w[:1].isupper()) / max(len(words), 1)
     base = [1.0, float(match), strength, ctx.cov, ctx.bigram, ctx.p_cov, ctx.entity,
-            _proximity(lo, hi, ctx, weights, 0, apposition_end=app),
+            prox,
             _proximity(lo, hi, ctx, weights, -1),
             _proximity(lo, hi, ctx, weights, 1, apposition_end=app), in_q, unit, ctx.plan_mismatch,
             float(ctx.passage_rank), ctx.passage_score, math.log1p(len(inside)),
             float(len(inside) > 12), float(any(ch.isdigit() for ch in span)),
-            sum(1 for w in words if w[:1].isupper()) / max(len(words), 1), ctx.sentence_pos,
+            cap, ctx.sentence_pos,
             _aligned(toks, range(max(0, lo - 3), lo), q.left_anchor),
             _aligned(toks, range(hi + 1, min(len(toks), hi + 4)), q.right_anchor),
             float(c.kind == SLOT)] + _alignment(q, ctx, sent, lo, hi, weights) + [
@@ -170,11 +175,10 @@ def features(q: QuestionAnalysis, c: Candidate, ctx: SentenceContext, sent: str,
     # the same evidence means different things for different questions: a capitalised span
     # answers "ai"/"nào" questions, rarely "gì" ones; one capitalised word can be a person
     named = q.answer_type in (PERSON, PLACE, ORG, NAME)
-    cap = base[18]
     base += [cap if named else 0.0, cap if q.answer_type == DESCRIPTION else 0.0,
              float(q.answer_type == PERSON and len(inside) == 1 and words[0][:1].isupper()
                    and lo > 0),
-             base[7] if named else 0.0, base[7] if q.answer_type == DESCRIPTION else 0.0,
+             prox if named else 0.0, prox if q.answer_type == DESCRIPTION else 0.0,
              ctx.cov_ctx]
     return (base + [float(match and q.answer_type == t) for t in ANSWER_TYPES]
             + [float(c.kind == t) for t in ANSWER_TYPES])

@@ -120,14 +120,19 @@ class RuleReader:
             weights.setdefault(t, 0.5 * self.term_weight(form(t)))
         return weights, total
 
-    def score_candidates(self, question: str, passages: Sequence[Passage]) -> tuple[QuestionAnalysis, list[Scored]]:
+    def score_candidates(self, question: str, passages: Sequence[Passage]
+                         ) -> tuple[QuestionAnalysis, list[Scored], list[float]]:
+        """Every candidate span of the passages read, scored; and the question-level evidence
+        for `answerability` over those passages."""
         q = analyze(question)
         weights, total = self._question_weights(q)
         q_bigrams = set(zip(q.content, q.content[1:]))
         top_score = max((p.score for p in passages), default=0.0) or 1.0
         out: list[Scored] = []
+        seqs: list[list[str]] = []
         for pi, p in enumerate(passages[: self.max_passages]):
             p_seq = [q.form(m.group()) for m in TOKEN_RE.finditer(p.title + " \n " + p.text)]
+            seqs.append(p_seq)
             p_forms = set(p_seq)
             p_cov = min(1.0, sum(w for t, w in weights.items() if t in p_forms) / total)
             entity = (sum(contains_run(p_seq, e) for e in q.entities) / len(q.entities)
@@ -165,26 +170,18 @@ class RuleReader:
                     if x is not None:
                         s = sum(w * v for w, v in zip(self.weights, x))
                         out.append(Scored(s, pi, (sa, sb), c, tuple(x)))
-        return q, out
+        return q, out, question_evidence(q, seqs, weights)
 
-    def evidence(self, q: QuestionAnalysis, passages: Sequence[Passage]) -> list[float]:
-        """Question-level evidence for `answerability` over the passages this reader reads."""
-        weights, _total = self._question_weights(q)
-        seqs = [[q.form(m.group()) for m in TOKEN_RE.finditer(p.title + " \n " + p.text)]
-                for p in passages[: self.max_passages]]
-        return question_evidence(q, seqs, weights)
-
-    def answerable(self, q: QuestionAnalysis, top: Scored, passages: Sequence[Passage]) -> float:
+    def answerable(self, top: Scored, evidence: list[float], confidence: float) -> float:
         """The probability that the passages answer the question at all; without fitted
         answerability weights, the confidence in the best answer."""
         if self.answerability is None:
-            a_, b_ = self.calibration
-            return _sigmoid(a_ * top.score + b_)
-        z = answerability(top.score, top.x, self.evidence(q, passages))
+            return confidence
+        z = answerability(top.score, top.x, evidence)
         return _sigmoid(sum(w * v for w, v in zip(self.answerability, z)))
 
     def read(self, question: str, passages: Sequence[Passage]) -> Answer:
-        q, scored = self.score_candidates(question, passages)
+        q, scored, evidence = self.score_candidates(question, passages)
         if not scored:
             return abstain(question, passages)
         top = max(scored, key=lambda x: x.score)
@@ -192,7 +189,7 @@ class RuleReader:
         confidence = _sigmoid(a_ * top.score + b_)
         # abstain when the articles do not seem to say it at all; an answer that is only
         # uncertain is still given, with its (low) confidence shown
-        if self.answerable(q, top, passages) < self.abstain_threshold:
+        if self.answerable(top, evidence, confidence) < self.abstain_threshold:
             return abstain(question, passages, confidence)
         p = passages[top.passage]
         sa, sb = top.sent

@@ -410,7 +410,7 @@ def test_hand_weights_passed_explicitly_still_answer():
 
 def test_hand_weights_rank_the_right_candidate_first():
     # whatever the calibration, the best-scored span is the right one
-    _q, scored = RuleReader(weights=HAND).score_candidates(
+    _q, scored, _evidence = RuleReader(weights=HAND).score_candidates(
         "Ai được bầu làm Chủ tịch Hội Nông dân xã Hòa An?", [HOI_NONG_DAN]
     )
     top = max(scored, key=lambda s: s.score)
