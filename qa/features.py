@@ -52,7 +52,8 @@ def question_evidence(q: QuestionAnalysis, passage_seqs: list[list[str]],
     words found in any read passage, the weight of the rarest word found in none relative
     to the rarest asked, the share of its names found, and how many words it has."""
     forms = set().union(*passage_seqs) if passage_seqs else set()
-    asked = {t: w for t, w in weights.items() if t in set(q.content)}
+    content = set(q.content)
+    asked = {t: w for t, w in weights.items() if t in content}
     total = sum(asked.values()) or 1.0
     found = sum(w for t, w in asked.items() if t in forms) / total
     rarest = max(asked.values(), default=1.0) or 1.0
