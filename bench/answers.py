@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa.assistant import Assistant  # noqa: E402
 from qa.evaluation import f1, predict, read_jsonl, score  # noqa: E402
-from qa.question import analyze  # noqa: E402
+from qa.reader.question import analyze  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """Fit the reader's linear scorer and its abstain threshold on DEV questions only.
 
-    .venv/bin/python bench/fit_reader.py            # writes qa/reader_weights.json
+    .venv/bin/python bench/fit_reader.py            # writes qa/reader/weights/rules.json
 
 Fitting sets (licence-clean, never the reported test splits): XQuAD-vi dev, MLQA-vi dev,
 vi-wiki-handwritten train, and the seed dev questions. Unanswerable examples are real ones
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 from qa.assistant import Assistant  # noqa: E402
 from qa.conversation import resolve_followup  # noqa: E402
 from qa.evaluation import f1, read_jsonl  # noqa: E402
-from qa.features import ANSWERABILITY, FEATURES, answerability  # noqa: E402
-from qa.reader import RuleReader, _tidy  # noqa: E402
+from qa.reader.features import ANSWERABILITY, FEATURES, answerability  # noqa: E402
+from qa.reader.rules import RuleReader, _tidy  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.text import normalize  # noqa: E402
 
@@ -218,7 +218,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=100000)
     ap.add_argument("--cache", type=Path, default=ROOT / ".qa" / "fit")
-    ap.add_argument("--out", type=Path, default=ROOT / "qa" / "reader_weights.json")
+    ap.add_argument("--out", type=Path, default=ROOT / "qa" / "reader" / "weights" / "rules.json")
     ap.add_argument("--dump", type=Path, default=None, help="also save the feature rows here")
     ap.add_argument("--load", type=Path, default=None, help="refit from saved feature rows")
     args = ap.parse_args(argv)

@@ -76,8 +76,8 @@ def _person_answer(question: str, answer: str) -> str | None:
     """The answer as a person's name ("Bà Giàng Páo Mỷ" → "Giàng Páo Mỷ"), or None for a
     number, a place, anything else. Names without a known surname count only as the answer
     to a question that asked for a person."""
-    from qa.candidates import CAP_RUN_RE, people  # the reader's name rules
-    from qa.question import PERSON, analyze
+    from qa.reader.candidates import CAP_RUN_RE, people  # the reader's name rules
+    from qa.reader.question import PERSON, analyze
 
     if len(answer.split()) > 5 or any(ch.isdigit() for ch in answer):
         return None
@@ -93,7 +93,7 @@ def _person_answer(question: str, answer: str) -> str | None:
 def _person_in(question: str) -> str | None:
     """The person a question names: the last one found by the surname rule, else the last
     weaker capitalised run that is not part of a place or an organisation ("Tỉnh ủy Lai Châu")."""
-    from qa.candidates import organizations, people, places
+    from qa.reader.candidates import organizations, people, places
 
     found = people(question)
     strong = [c for c in found if c.strength >= _SURNAME_RULE]

@@ -15,7 +15,7 @@ import numpy as np
 from embeddings import Embedder
 from qa.index import SearchIndex
 from qa.lexical import question_terms
-from qa.question import qualified_names
+from qa.reader.question import qualified_names
 from qa.text import query_terms
 from qa.types import Passage
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.candidates import (
+from qa.reader.candidates import (
     EXTRACTORS,
     candidates,
     clauses,
@@ -17,7 +17,7 @@ from qa.candidates import (
     people,
     places,
 )
-from qa.question import ANSWER_TYPES
+from qa.reader.question import ANSWER_TYPES
 
 
 def spans(found, sent: str) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.question import (
+from qa.reader.question import (
     DATE,
     DESCRIPTION,
     LIST,
@@ -235,7 +235,7 @@ def test_a_question_word_after_a_place_type_is_no_name():
 
 
 def test_qualified_names_typed_without_diacritics_keep_the_body():
-    from qa.question import qualified_names
+    from qa.reader.question import qualified_names
 
     assert qualified_names("ai la pho bi thu thuong truc thanh uy lai chau") == [
         "thanh uy lai chau"]

@@ -10,10 +10,10 @@ from types import SimpleNamespace
 
 import pytest
 
-import qa.reader
+import qa.reader.rules
 from qa.evaluation import f1
-from qa.features import FEATURES, HAND_WEIGHTS
-from qa.reader import RuleReader, load_weights
+from qa.reader.features import FEATURES, HAND_WEIGHTS
+from qa.reader.rules import RuleReader, load_weights
 from qa.text import fold_accents
 from qa.types import NOT_FOUND, Answer, Chunk, Passage
 
@@ -348,7 +348,7 @@ def test_span_invariant_holds_for_every_answer(reader, question):
 
 
 def test_loads_the_shipped_weights():
-    data = json.loads(resources.files("qa").joinpath("reader_weights.json").read_text("utf-8"))
+    data = json.loads(resources.files("qa.reader").joinpath("weights/rules.json").read_text("utf-8"))
     assert data["features"] == FEATURES
     reader = RuleReader()
     assert reader.weights == pytest.approx(data["weights"])
@@ -364,8 +364,13 @@ def test_explicit_threshold_overrides_the_shipped_one_even_zero():
     assert answer.abstained
 
 
+def _weights_file(folder):
+    (folder / "weights").mkdir(exist_ok=True)
+    return folder / qa.reader.rules.WEIGHTS_FILE
+
+
 def _fake_package(monkeypatch, folder):
-    monkeypatch.setattr(qa.reader, "resources", SimpleNamespace(files=lambda _pkg: folder))
+    monkeypatch.setattr(qa.reader.rules, "resources", SimpleNamespace(files=lambda _pkg: folder))
 
 
 HAND = [HAND_WEIGHTS.get(f, 0.0) for f in FEATURES]
@@ -387,7 +392,7 @@ HAND = [HAND_WEIGHTS.get(f, 0.0) for f in FEATURES]
 )
 def test_falls_back_to_hand_weights(monkeypatch, tmp_path, content):
     if content is not None:
-        (tmp_path / qa.reader.WEIGHTS_FILE).write_text(content, encoding="utf-8")
+        _weights_file(tmp_path).write_text(content, encoding="utf-8")
     _fake_package(monkeypatch, tmp_path)
     weights, calibration, threshold = load_weights()
     assert weights == HAND and calibration == (1.0, 0.0)
@@ -503,8 +508,8 @@ def idf_reader() -> RuleReader:
 
 
 def test_question_evidence_names_the_missing_rare_word():
-    from qa.features import question_evidence
-    from qa.question import analyze
+    from qa.reader.features import question_evidence
+    from qa.reader.question import analyze
     from qa.text import TOKEN_RE
 
     q = analyze("GDP của tỉnh Lai Châu năm 2025 là bao nhiêu?")
@@ -520,9 +525,9 @@ def test_question_evidence_names_the_missing_rare_word():
 
 
 def test_without_answerability_weights_the_reader_abstains_on_confidence(monkeypatch, tmp_path):
-    data = json.loads(resources.files("qa").joinpath("reader_weights.json").read_text("utf-8"))
+    data = json.loads(resources.files("qa.reader").joinpath("weights/rules.json").read_text("utf-8"))
     del data["answerability"]
-    (tmp_path / qa.reader.WEIGHTS_FILE).write_text(json.dumps(data), encoding="utf-8")
+    _weights_file(tmp_path).write_text(json.dumps(data), encoding="utf-8")
     _fake_package(monkeypatch, tmp_path)
     reader = RuleReader()
     assert reader.answerability is None
@@ -533,8 +538,8 @@ def test_without_answerability_weights_the_reader_abstains_on_confidence(monkeyp
 
 
 def _fills_of(question: str, sentence: str, span: str) -> tuple[float, float]:
-    from qa.features import SentenceContext, _alignment
-    from qa.question import analyze
+    from qa.reader.features import SentenceContext, _alignment
+    from qa.reader.question import analyze
     from qa.text import TOKEN_RE
 
     q = analyze(question)
@@ -571,8 +576,8 @@ def test_the_span_fills_the_question_words_place(question, sentence, span, expec
 
 
 def test_a_nao_question_gets_spans_that_start_with_its_noun():
-    from qa.features import slot_candidates
-    from qa.question import analyze
+    from qa.reader.features import slot_candidates
+    from qa.reader.question import analyze
     from qa.text import TOKEN_RE
 
     q = analyze("Đảng nào mạnh nhất ở khu vực nông thôn?")
@@ -596,8 +601,8 @@ def test_a_nao_question_gets_spans_that_start_with_its_noun():
     ],
 )
 def test_nao_noun_found_in_part(question, sentence, expected):
-    from qa.features import slot_candidates
-    from qa.question import analyze
+    from qa.reader.features import slot_candidates
+    from qa.reader.question import analyze
     from qa.text import TOKEN_RE
 
     q = analyze(question)
@@ -607,8 +612,8 @@ def test_nao_noun_found_in_part(question, sentence, expected):
 
 def test_one_syllable_of_a_longer_noun_is_not_the_noun():
     # "đơn vị hành [chính] nào" is not "[chính thức] ..."
-    from qa.features import head_at
-    from qa.question import analyze
+    from qa.reader.features import head_at
+    from qa.reader.question import analyze
     from qa.text import TOKEN_RE
 
     q = analyze("Xã được hợp nhất từ những đơn vị hành chính nào?")

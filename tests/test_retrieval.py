@@ -215,7 +215,7 @@ def test_top_ids_is_a_partial_sort_best_first_ties_by_position():
     ("Bà Giàng Páo Mỷ giữ chức vụ gì?", []),  # a name without a body or level
 ])
 def test_qualified_names(question, names):
-    from qa.question import qualified_names
+    from qa.reader.question import qualified_names
 
     assert qualified_names(question) == names
 

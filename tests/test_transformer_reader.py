@@ -13,8 +13,8 @@ from test_reader import ARTICLES, BAN_BO, CAU, HOI_NONG_DAN, LE_HOI, check_answe
 
 from qa.errors import ModelLoadError
 from qa.reader import make_reader
+from qa.reader.transformer import TransformerReader
 from qa.settings import Settings
-from qa.transformer_reader import TransformerReader
 from qa.types import NOT_FOUND
 
 QUESTIONS = [
@@ -110,7 +110,7 @@ def test_make_reader_passes_the_threshold_even_zero(tiny_model):
 
 
 def test_make_reader_without_a_model_is_the_rule_reader():
-    from qa.reader import RuleReader
+    from qa.reader.rules import RuleReader
 
     assert isinstance(make_reader(Settings()), RuleReader)
 

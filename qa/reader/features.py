@@ -11,8 +11,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from qa.candidates import Candidate, clause_spans
-from qa.question import (
+from qa.reader.candidates import Candidate, clause_spans
+from qa.reader.question import (
     ANSWER_TYPES,
     DATE,
     DESCRIPTION,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.question import DATE, DESCRIPTION, LIST, NAME, ORG, PERSON, PLACE, QUANTITY
+from qa.reader.question import DATE, DESCRIPTION, LIST, NAME, ORG, PERSON, PLACE, QUANTITY
 from qa.text import UPPER
 
 _NUM = r"\d+(?:[.,]\d+)*"

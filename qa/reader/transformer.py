@@ -13,7 +13,7 @@ import threading
 from collections.abc import Sequence
 
 from qa.errors import ModelLoadError
-from qa.reader import abstain, extracted
+from qa.reader.base import abstain, extracted
 from qa.text import sentence_spans
 from qa.types import Answer, Passage
 

@@ -17,10 +17,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Protocol
 
-from qa.candidates import Candidate, candidates
-from qa.features import (
+from qa.reader.base import abstain, extracted
+from qa.reader.candidates import Candidate, candidates
+from qa.reader.features import (
     ANSWERABILITY,
     FEATURES,
     HAND_WEIGHTS,
@@ -32,17 +32,12 @@ from qa.features import (
     rest_candidates,
     slot_candidates,
 )
-from qa.question import DATE, LIST, PLACE, PLAN_WORDS, QuestionAnalysis, analyze
-from qa.settings import Settings
+from qa.reader.question import DATE, LIST, PLACE, PLAN_WORDS, QuestionAnalysis, analyze
 from qa.text import TOKEN_RE, contains_run, fold_accents, sentence_spans
-from qa.types import NOT_FOUND, Answer, Citation, Passage
+from qa.types import Answer, Passage
 
 TermWeight = Callable[[str], float]
-WEIGHTS_FILE = "reader_weights.json"
-
-
-class Reader(Protocol):
-    def read(self, question: str, passages: Sequence[Passage]) -> Answer: ...
+WEIGHTS_FILE = "weights/rules.json"  # inside the qa.reader package
 
 
 @dataclass(frozen=True)
@@ -77,7 +72,7 @@ def load_answerability() -> list[float] | None:
 
 def _shipped() -> dict | None:
     try:
-        data = json.loads(resources.files("qa").joinpath(WEIGHTS_FILE).read_text("utf-8"))
+        data = json.loads(resources.files("qa.reader").joinpath(WEIGHTS_FILE).read_text("utf-8"))
         if data.get("features") == FEATURES and len(data["weights"]) == len(FEATURES):
             float(data["abstain_threshold"])
             return data
@@ -200,27 +195,6 @@ class RuleReader:
         return extracted(question, passages, top.passage, (a, b), (sa, sb), confidence)
 
 
-def extracted(question: str, passages: Sequence[Passage], best: int, span: tuple[int, int],
-              evidence: tuple[int, int], confidence: float) -> Answer:
-    """The answer `passages[best].text[span]`, its passage cited first ([1]) with the answer
-    and evidence offsets, the other passages after it in retrieval order."""
-    (a, b), (sa, sb) = span, evidence
-    order = [best] + [i for i in range(len(passages)) if i != best]
-    cites = tuple(
-        Citation.from_passage(n + 1, passages[i], **(
-            dict(answer_start=a, answer_end=b, evidence_start=sa, evidence_end=sb)
-            if i == best else {}))
-        for n, i in enumerate(order))
-    text = passages[best].text
-    return Answer(question, text[a:b], confidence, False, text[sa:sb], cites, (a, b))
-
-
-def abstain(question: str, passages: Sequence[Passage], confidence: float = 0.0) -> Answer:
-    """"Not found", with the nearest passages still cited."""
-    cites = tuple(Citation.from_passage(i + 1, p) for i, p in enumerate(passages))
-    return Answer(question, NOT_FOUND, confidence, True, "", cites, None)
-
-
 def _plan_mismatch(q: QuestionAnalysis, sent: str) -> float:
     """A target ("phấn đấu kết nạp 10 đảng viên mỗi năm") is not a result ("đã kết nạp 52")."""
     if q.plan is None:
@@ -243,11 +217,3 @@ def _tidy(span: str, kind: str) -> str:
     elif kind == DATE:
         span = re.sub(r"^(?:vào)\s+(?=\w)", "", span)
     return span
-
-
-def make_reader(settings: Settings) -> Reader:
-    if settings.reader_model:
-        from qa.transformer_reader import TransformerReader
-
-        return TransformerReader(settings.reader_model, settings.abstain_threshold)
-    return RuleReader(abstain_threshold=settings.abstain_threshold)
