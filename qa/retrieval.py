@@ -4,6 +4,12 @@ Why not reciprocal rank fusion: with an English model that is weak on Vietnamese
 the dense ranking drag good BM25 hits down (measured on XQuAD-vi: 92% → 67% paragraph hit@1).
 Adding `w · cosine` to BM25 scaled to [0, 1] keeps BM25's order wherever the dense model is
 unsure, while a stronger configured model (larger `w` in its registry entry) pulls its weight.
+
+A passage whose article was just added may have no vectors yet (`SearchIndex.ready`). Its
+cosine is then estimated from where it stands by its words: between the typical cosine of the
+candidates (a passage no word of the question finds) and the best one (the passage BM25 ranks
+first), so that with a cosine-heavy weight it is neither buried nor put above what is truly
+better. Every passage returned carries its calibrated relevance (qa/relevance.py).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from embeddings import Embedder
 from qa.index import SearchIndex
 from qa.lexical import question_terms
 from qa.reader.question import qualified_names
+from qa.relevance import calibration, features
 from qa.text import query_terms
 from qa.types import Passage
 
@@ -58,25 +65,57 @@ class HybridRetriever:
         self.name_bonus = name_bonus
 
     def search(self, query: str, k: int = 5) -> list[Passage]:
+        return [p for p, _ in self.search_with_features(query, k)]
+
+    def search_with_features(self, query: str, k: int = 5) -> list[tuple[Passage, dict]]:
+        """The passages, each with the features its relevance was estimated from (what
+        bench/fit_relevance.py fits on)."""
         n = len(self.index.chunks)
         if n == 0 or k <= 0:
             return []
-        lexical = self._lexical(query) if self.mode != "dense" else np.zeros(n, np.float32)
+        terms = question_terms(query)
+        lexical = self.index.lexical.scores(terms)  # in every mode: relevance reads it too
         dense = self._dense(query, lexical) if self.mode != "bm25" else {}
         top = lexical.max(initial=0.0)
         norm = lexical / top if top > 0 else lexical
+        estimated: dict[int, float] = {}
         if self.mode == "bm25":
             fused = {int(i): float(norm[i]) for i in top_ids(norm, k) if norm[i] > 0}
         elif self.mode == "dense":
             fused = dict(dense)
         else:
             ids = set(dense) | set(top_ids(norm, self.candidates).tolist())
-            fused = {i: float(norm[i]) + self.dense_weight * dense.get(i, 0.0) for i in ids}
+            estimated = self._estimate(ids, dense, norm)
+            fused = {i: float(norm[i]) + self.dense_weight * dense.get(i, estimated.get(i, 0.0))
+                     for i in ids}
         if self.name_bonus and self.mode == "hybrid":
             for i in self._naming(query) & set(fused):
                 fused[i] += self.name_bonus
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-        return [self._passage(i, score, float(lexical[i]), dense.get(i, 0.0)) for i, score in best]
+        cal = calibration(getattr(self.embedder, "name", None))
+        most = sum(self.index.lexical.idf(t) for t in terms)
+        best_cos = max(dense.values(), default=None)
+        out = []
+        for rank, (i, score) in enumerate(best):
+            cos = dense.get(i)
+            x = features(rank, float(lexical[i]), float(top), most, cos,
+                         best_cos if cos is not None else None)
+            used = float(lexical[i]) if self.mode != "dense" else 0.0  # what the fusion used
+            out.append((self._passage(i, score, used,
+                                      cos if cos is not None else estimated.get(i, 0.0),
+                                      cal.probability(x) if cal else None, i in estimated), x))
+        return out
+
+    @staticmethod
+    def _estimate(ids, dense: dict[int, float], norm: np.ndarray) -> dict[int, float]:
+        """Cosines for the candidates without vectors, from their standing by BM25 (see the
+        module's docstring): the median candidate cosine at 0, the best one at 1."""
+        missing = [i for i in ids if i not in dense]
+        if not missing or not dense:
+            return {}
+        cos = np.fromiter(dense.values(), np.float32)
+        low, high = float(np.median(cos)), float(cos.max())
+        return {i: low + (high - low) * float(norm[i]) for i in missing}
 
     def _naming(self, query: str) -> set[int]:
         """Passages that hold every syllable pair of a name the question qualifies ("Thành ủy
@@ -88,9 +127,6 @@ class HybridRetriever:
             if pairs:
                 found.update(self.index.lexical.containing(pairs).tolist())
         return found
-
-    def _lexical(self, query: str) -> np.ndarray:
-        return self.index.lexical.scores(question_terms(query))
 
     def _dense(self, query: str, lexical: np.ndarray) -> dict[int, float]:
         """Cosine of each candidate passage (its best embedding window), for the dense top
@@ -109,14 +145,17 @@ class HybridRetriever:
         found = ids[0] >= 0
         keep_best(ids[0][found], scores[0][found])
         if self.mode == "hybrid":
-            extra = [i for i in top_ids(lexical, self.candidates).tolist() if i not in out]
+            extra = [i for i in top_ids(lexical, self.candidates).tolist()
+                     if i not in out and idx.ready[i]]
             rows = [w for p in extra for w in idx.passage_windows[p]]
             if rows:
-                keep_best(rows, np.asarray(idx.vectors[rows]) @ q[0])
+                keep_best(rows, idx.window_vectors(rows) @ q[0])
         return out
 
-    def _passage(self, i: int, score: float, lexical: float, dense: float) -> Passage:
+    def _passage(self, i: int, score: float, lexical: float, dense: float,
+                 relevance: float | None, estimated: bool) -> Passage:
         chunk = self.index.chunks[i]
         doc = self.index.docs[chunk.doc_id]
         return Passage(chunk=chunk, score=score, title=doc.title, date=doc.date, url=doc.url,
-                       lexical_score=lexical, dense_score=dense)
+                       lexical_score=lexical, dense_score=dense, relevance=relevance,
+                       dense_estimated=estimated)

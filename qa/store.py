@@ -117,16 +117,24 @@ class IndexStore:
                 )
 
     def write(self, fill: Callable[[Path], dict]) -> Path:
-        """Run `fill(tmp_folder) -> manifest` and publish the result atomically."""
+        """Run `fill(tmp_folder) -> manifest` and publish the result atomically.
+
+        The manifest's `files` may already give the size and digest of files `fill` linked in
+        unchanged: those are not hashed again (a size that differs is)."""
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self.root / f".tmp-{uuid.uuid4().hex[:12]}"
         tmp.mkdir()
         try:
             manifest = fill(tmp)
-            manifest["files"] = {
-                str(p.relative_to(tmp)): {"size": p.stat().st_size, "sha256": file_digest(p)}
-                for p in sorted(tmp.rglob("*")) if p.is_file()
-            }
+            known = manifest.get("files") or {}
+            files = {}
+            for p in sorted(tmp.rglob("*")):
+                if p.is_file():
+                    name, size = str(p.relative_to(tmp)), p.stat().st_size
+                    meta = known.get(name)
+                    files[name] = (meta if isinstance(meta, dict) and meta.get("size") == size
+                                   else {"size": size, "sha256": file_digest(p)})
+            manifest["files"] = files
             (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1),
                                         encoding="utf-8")
             _fsync_tree(tmp)

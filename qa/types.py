@@ -41,6 +41,11 @@ class Passage:
     url: str | None = None
     lexical_score: float = 0.0
     dense_score: float = 0.0
+    # the calibrated probability that this passage holds the answer (qa/relevance.py); None
+    # where the retriever did not estimate it
+    relevance: float | None = None
+    # its article's vectors are still being computed: `dense_score` is estimated from its words
+    dense_estimated: bool = False
 
     @property
     def doc_id(self) -> str:
@@ -70,6 +75,7 @@ class Citation:
     # evidence sentence inside `text`
     evidence_start: int | None = None
     evidence_end: int | None = None
+    relevance: float | None = None  # see Passage.relevance
 
     @classmethod
     def from_passage(cls, rank: int, passage: Passage, **spans: int | None) -> Citation:
@@ -84,6 +90,7 @@ class Citation:
             score=passage.score,
             date=passage.date,
             url=passage.url,
+            relevance=passage.relevance,
             **spans,
         )
 
@@ -106,6 +113,10 @@ class Answer:
     citations: tuple[Citation, ...] = field(default_factory=tuple)
     span: tuple[int, int] | None = None
     resolved_question: str | None = None  # the question after follow-up resolution
+    # a question back instead of an answer: the question refers to something ("phường này")
+    # that nothing earlier names; `candidates` are what the articles offer
+    clarification: str | None = None
+    candidates: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The JSON shape of `qa ask --json` and of eval predictions."""
@@ -113,7 +124,9 @@ class Answer:
             "question": self.question,
             "resolved_question": self.resolved_question or self.question,
             "answer": "" if self.abstained else self.text,
-            "message": NOT_FOUND if self.abstained else self.text,
+            "message": self.clarification or (NOT_FOUND if self.abstained else self.text),
+            "clarification": self.clarification,
+            "candidates": list(self.candidates),
             "abstained": self.abstained,
             "confidence": round(self.confidence, 4),
             "evidence": self.evidence,
@@ -129,6 +142,7 @@ class Answer:
                     "start": c.start,
                     "end": c.end,
                     "score": round(c.score, 4),
+                    "relevance": None if c.relevance is None else round(c.relevance, 4),
                     "answer_start": c.answer_start,
                     "answer_end": c.answer_end,
                     "evidence_start": c.evidence_start,

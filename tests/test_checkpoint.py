@@ -11,7 +11,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import ROOT, SMALL_CHUNKS, write_corpus
+from conftest import EXTRA_ARTICLE, ROOT, SMALL_CHUNKS, write_article, write_corpus
 
 from qa.checkpoint import PREFIX, EmbeddingCheckpoint, text_key
 from qa.chunking import ChunkingConfig
@@ -47,7 +47,10 @@ def chunking(embedder):
 
 @pytest.fixture
 def docs(tmp_path):
-    return load_corpus(write_corpus(tmp_path / "corpus"))
+    """The tiny articles and a longer one: more than three batches of four windows."""
+    folder = write_corpus(tmp_path / "corpus")
+    write_article(folder, "lua.txt", *EXTRA_ARTICLE)
+    return load_corpus(folder)
 
 
 def parts(store: IndexStore) -> list:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import ARTICLES, EXTRA_ARTICLE, SMALL_CHUNKS, write_article, write_corpus
 
-from embeddings import SentenceTransformerEmbedder
+from embeddings import MINILM, SentenceTransformerEmbedder
 from qa.chunking import ChunkingConfig, embedding_text, embedding_windows, passages
 from qa.corpus import load_corpus
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
@@ -50,6 +50,12 @@ def indexed(tmp_path, tiny_index) -> IndexStore:
 
 def index_chunking(index):
     return ChunkingConfig(**index.manifest["chunking"])
+
+
+def data_file(store: IndexStore, name: str) -> Path:
+    """The one file called `name` in the live version (its only segment's)."""
+    (found,) = store.current().rglob(name)
+    return found
 
 
 def chunks_of(index, doc_id):
@@ -92,7 +98,7 @@ def test_build_then_load_round_trip(corpus, store, embedder, chunking):
 
     loaded = load_index(store, expected_manifest(embedder, chunking), deep=True)
     # exact search keeps the vectors once on disk: FAISS is rebuilt from vectors.npy
-    assert not (Path(loaded.folder) / "dense.faiss").exists()
+    assert not list(Path(loaded.folder).rglob("dense.faiss"))
     assert loaded.dense.ntotal == len(built.vectors)
     assert loaded.chunks == built.chunks
     assert loaded.docs == built.docs
@@ -205,7 +211,7 @@ def test_fingerprint_follows_content_and_metadata(tiny_docs):
 @pytest.mark.slow
 def test_model_mismatch_is_refused_on_load(indexed, embedder, chunking):
     store = indexed
-    other = SentenceTransformerEmbedder("intfloat/multilingual-e5-small")  # not loaded: lazy
+    other = SentenceTransformerEmbedder(MINILM)  # not loaded: lazy
     with pytest.raises(IndexMismatchError, match="qa index --rebuild") as err:
         load_index(store, expected_manifest(other, chunking))
     assert "multilingual-e5-small" in str(err.value) and "all-MiniLM-L6-v2" in str(err.value)
@@ -245,7 +251,7 @@ def test_rebuild_flag_re_embeds_everything(corpus, indexed, embedder, chunking):
 @pytest.mark.slow
 def test_truncated_vectors_are_reported(indexed):
     store = indexed
-    vectors = store.current() / "vectors.npy"
+    vectors = data_file(store, "vectors.npy")
     vectors.write_bytes(vectors.read_bytes()[:-100])
     with pytest.raises(IndexCorruptError, match="qa index --rebuild"):
         load_index(store)
@@ -254,7 +260,7 @@ def test_truncated_vectors_are_reported(indexed):
 @pytest.mark.slow
 def test_damaged_files_of_the_same_size_are_reported(indexed):
     store = indexed
-    chunks_json = store.current() / "chunks.json"
+    chunks_json = data_file(store, "chunks.json")
     raw = chunks_json.read_bytes()
     chunks_json.write_bytes(b"#" + raw[1:])  # same size, not JSON any more
     with pytest.raises(IndexCorruptError, match="qa index --rebuild"):
@@ -265,7 +271,7 @@ def test_damaged_files_of_the_same_size_are_reported(indexed):
 def test_damaged_index_is_rebuilt_by_the_next_build(corpus, indexed, embedder, chunking):
     store = indexed
     docs = load_corpus(corpus)
-    vectors = store.current() / "vectors.npy"
+    vectors = data_file(store, "vectors.npy")
     vectors.write_bytes(vectors.read_bytes()[:-100])
     index, report = build_index(docs, store, embedder, chunking)
     assert report.rebuilt_reason and report.embedded_chunks == len(index.window_owner)
@@ -285,8 +291,8 @@ def test_hnsw_index_finds_the_same_rows(corpus, tmp_path, embedder, chunking):
     )
     assert index.manifest["dense_index"] == "hnsw"
     loaded = load_index(IndexStore(tmp_path / "hnsw"))
-    assert (Path(loaded.folder) / "dense.faiss").exists()  # the graph is saved
-    assert isinstance(loaded.dense, faiss.IndexHNSWFlat)
+    assert list(Path(loaded.folder).rglob("dense.faiss"))  # the graph is saved
+    assert all(isinstance(s.dense, faiss.IndexHNSWFlat) for s in loaded.segments)
     assert_consistent(loaded, embedder)
 
 

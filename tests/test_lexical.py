@@ -1,5 +1,5 @@
-"""qa/lexical.py: the BM25 index built from term ids scores exactly as bm25s built from the
-terms themselves, on a tiny made-up corpus."""
+"""qa/lexical.py: the BM25 index scores exactly as bm25s built from the terms themselves, also
+when the corpus comes in parts (one a segment), on a tiny made-up corpus."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import ARTICLES
 
-from qa.lexical import LexicalIndex, passage_terms, question_terms
+from qa.lexical import LexicalIndex, Postings, passage_terms, question_terms
 
 
 @pytest.fixture(scope="module")
@@ -44,3 +44,50 @@ def test_idf_orders_terms_by_rarity(chunk_terms):
 def test_empty_corpus():
     index = LexicalIndex.build([])
     assert index.size == 0 and index.scores(["gì"]).shape == (0,)
+
+
+QUESTIONS = ["Ai được bầu làm Bí thư Đảng ủy phường Tân Minh?", "lu quet lam bao nhieu nguoi",
+             "Tổng thu ngân sách nhà nước tỉnh Lào Cai?", "học sinh trường Lê Lợi"]
+
+
+@pytest.mark.parametrize("cut", [1, 3, 5])
+def test_parts_score_as_one_index_over_the_whole_corpus(chunk_terms, cut):
+    """An article added as a new part (nothing rebuilt) scores exactly as if the corpus had
+    been indexed at once: the corpus-wide statistics are computed at query time."""
+    whole = LexicalIndex.build(chunk_terms)
+    parts = LexicalIndex([Postings.build(chunk_terms[:cut]), Postings.build(chunk_terms[cut:])])
+    assert parts.size == whole.size
+    for question in QUESTIONS:
+        q = question_terms(question)
+        np.testing.assert_allclose(parts.scores(q), whole.scores(q), rtol=1e-5)
+        for term in q:
+            assert parts.idf(term) == pytest.approx(whole.idf(term))
+    pair = [t for t in question_terms("phường Tân Minh") if "_" in t]
+    assert parts.containing(pair).tolist() == whole.containing(pair).tolist() == [0]
+
+
+def test_keeping_some_passages_equals_indexing_only_them(chunk_terms):
+    kept = [0, 2, 4]
+    filtered = LexicalIndex([Postings.build(chunk_terms).keep(np.array(kept))])
+    direct = LexicalIndex.build([chunk_terms[i] for i in kept])
+    for question in QUESTIONS:
+        q = question_terms(question)
+        np.testing.assert_allclose(filtered.scores(q), direct.scores(q), rtol=1e-6)
+    assert filtered.parts[0].vocab.keys() == direct.parts[0].vocab.keys()
+
+
+def test_postings_round_trip(tmp_path, chunk_terms):
+    built = Postings.build(chunk_terms)
+    built.save(tmp_path / "lexical")
+    loaded = Postings.load(tmp_path / "lexical")
+    assert loaded.vocab == built.vocab
+    for name in ("indptr", "passages", "tf", "lengths"):
+        assert np.array_equal(getattr(loaded, name), getattr(built, name))
+
+
+def test_concatenated_postings_equal_postings_built_at_once(chunk_terms):
+    joined = Postings.concat([Postings.build(chunk_terms[:2]), Postings.build(chunk_terms[2:])])
+    whole = Postings.build(chunk_terms)
+    assert joined.vocab == whole.vocab
+    for name in ("indptr", "passages", "tf", "lengths"):
+        assert np.array_equal(getattr(joined, name), getattr(whole, name))
