@@ -5,6 +5,11 @@
 question with phường Đoàn Kết in place of phường Kỳ Sơn; "đồng chí đó" becomes the person the
 previous answer named. Matching runs on accent-folded text, which has the same offsets as the
 original, so questions typed without diacritics resolve the same way.
+
+A reference that nothing earlier resolves ("Phường này…" as the first question) is reported by
+`unresolved_reference`, so that the app asks which one is meant (`qa/clarify.py`) rather than
+answer about one at random; a short reply that names it ("phường Kỳ Sơn") then completes the
+question that was left open.
 """
 
 from __future__ import annotations
@@ -25,10 +30,23 @@ _DEMO_F = fold_accents(_DEMONSTRATIVE)
 _PERSON_PRONOUN = re.compile(
     fold_accents(r"(?<!\w)(?:đồng chí|ông|bà|người|vị|cán bộ)\s+(?:này|đó|ấy|nói trên|vừa nêu)(?!\w)"),
     re.I)
+_PLACE_ADVERB = re.compile(
+    fold_accents(r"(?<!\w)(?:ở|tại|nơi)\s+(?:đó|đấy|ấy)(?!\w)"), re.I)
+_TYPED_DEMO = re.compile(rf"(?<!\w)({_TYPE_RE})\s+{_DEMO_F}(?!\w)")
 _ELSE_RE = re.compile(
     fold_accents(r"^\s*(?:(?:còn|thế còn|vậy còn|vậy|thế)\s+)?(.+?)\s+(?:thì sao|thì thế nào|thì như thế nào"
                  r"|thì sao nhỉ|thế nào)\s*\??\s*$|^\s*(?:còn|thế còn|vậy còn)\s+(.+?)\s*\??\s*$"),
     re.I)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Words of a question that point at something said before: "phường này" (kind: the
+    folded type word), "ông ấy" ("person"), "ở đó" ("place")."""
+
+    kind: str
+    text: str  # as written
+    noun: str  # what to ask about: "phường", "người", "nơi"
 
 
 @dataclass(frozen=True)
@@ -139,10 +157,73 @@ def resolve_followup(question: str, history: Sequence[str | tuple[str, str | Non
     return _resolve_one(question, resolved)
 
 
+def _references(q: str) -> list[Reference]:
+    folded = fold_accents(q).lower()
+    out = [Reference(m.group(1), q[m.start():m.end()], q[m.start(1):m.end(1)].lower())
+           for m in _TYPED_DEMO.finditer(folded)]
+    out += [Reference("person", q[m.start():m.end()], "người")
+            for m in _PERSON_PRONOUN.finditer(folded)]
+    out += [Reference("place", q[m.start():m.end()], "nơi") for m in _PLACE_ADVERB.finditer(folded)]
+    return out
+
+
+def _unresolved(q: str, history: list[tuple[str, str | None]]) -> Reference | None:
+    prior = [m for h, _ in history for m in mentions(h)]
+    for ref in _references(q):
+        if ref.kind == "person":
+            if _last_person(history) is None:
+                return ref
+        elif ref.kind == "place":
+            if not prior and not mentions(q):
+                return ref
+        elif not any(p.kind == ref.kind for p in prior):
+            return ref
+    return None
+
+
+def unresolved_reference(question: str,
+                         history: Sequence[str | tuple[str, str | None]] = ()) -> Reference | None:
+    """The reference in `question` that the earlier turns do not resolve, if there is one."""
+    turns = [(h, None) if isinstance(h, str) else (h[0], h[1]) for h in history]
+    resolved: list[tuple[str, str | None]] = []
+    for q, a in turns:
+        resolved.append((_resolve_one(q, resolved), a))
+    return _unresolved(" ".join(question.split()), resolved)
+
+
+def _naming_reply(q: str, ref: Reference) -> str | None:
+    """What a short reply names for the open reference `ref` ("phường Kỳ Sơn", "Kỳ Sơn",
+    "ông Hoàng Văn Minh"), or None when it is not such a reply."""
+    words = q.rstrip(" ?.!").split()
+    if not words or len(words) > 6:
+        return None
+    if ref.kind == "person":
+        return _person_in(q) or (q.rstrip(" ?.!") if q[:1].isupper() else None)
+    found = [m for m in mentions(q) if ref.kind == "place" or m.kind == ref.kind]
+    if found:
+        return found[0].text
+    name = q.rstrip(" ?.!")
+    # "Kỳ Sơn" for "phường này" is phường Kỳ Sơn; so is "ky son" in a chat typed in lower case
+    if ref.kind != "place" and (re.fullmatch(_NAME_CAP, name) or (
+            not any(c.isupper() for c in q + ref.text) and len(words) <= 4)):
+        return f"{ref.noun} {name}"
+    return None
+
+
 def _resolve_one(question: str, history: list[tuple[str, str | None]]) -> str:
     q = " ".join(question.split())
     if not history or not q:
         return q
+    # "phường Kỳ Sơn" after "Phường này có bao nhiêu đảng viên?" was asked with nothing to
+    # refer to (and so answered with a question back): the open question, completed
+    open_ref = _unresolved(history[-1][0], history[:-1])
+    named = _naming_reply(q, open_ref) if open_ref is not None else None
+    if named:
+        frame = history[-1][0]
+        i = frame.find(open_ref.text)
+        if i == 0 and frame[:1].isupper():
+            named = named[:1].upper() + named[1:]
+        return frame[:i] + named + frame[i + len(open_ref.text):]
     folded = fold_accents(q).lower()
     prior = [m for h, _ in history for m in mentions(h)]
 
@@ -171,7 +252,7 @@ def _resolve_one(question: str, history: list[tuple[str, str | None]]) -> str:
 
     # "phường này", "khóa này": the last mention of that kind
     changed = False
-    for dm in reversed(list(re.finditer(rf"(?<!\w)({_TYPE_RE})\s+{_DEMO_F}(?!\w)", folded))):
+    for dm in reversed(list(_TYPED_DEMO.finditer(folded))):
         same = [p for p in prior if p.kind == dm.group(1)]
         if same:
             text = same[-1].text
