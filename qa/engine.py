@@ -1,17 +1,28 @@
-"""The app's engine: the assistant opened in the background, kept serving while it is
-updated, the uploads library beside it, and the Vietnamese message for every error.
+"""The app's engine: the assistant served while one background thread keeps its index up to date,
+the uploads library beside it, and the Vietnamese message for every error.
 
 Without Gradio, so it is tested in-process; `app.py` wires it to the page.
+
+An update (at start, and after each upload or removal) runs in two stages (`qa.index.build_index`):
+first the new articles are indexed by their words and served (seconds), then their vectors are
+computed and the complete index is served. A change that arrives during the second stage stops
+it between two batches, is indexed by its words at once, and the vectors of both are computed
+after (nothing embedded is lost: see `qa.checkpoint`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Sequence
+from pathlib import Path
 
 from qa import formatting as fmt
 from qa.assistant import Assistant
-from qa.corpus import SAME_TEXT
+from qa.clarify import clarification
+from qa.conversation import unresolved_reference
+from qa.corpus import SAME_TEXT, load_corpus
 from qa.errors import (
     BadQuestionError,
     CorpusError,
@@ -20,13 +31,19 @@ from qa.errors import (
     IndexMissingError,
     ModelLoadError,
 )
-from qa.index import BuildReport
+from qa.index import BuildReport, build_index
 from qa.library import Library, LibraryError
+from qa.progress import IndexingProgress
+from qa.serialized import FairLock, Serialized
 from qa.settings import Settings
+from qa.types import Answer
 
 log = logging.getLogger("qa.app")
 
 START_TIMEOUT_S = 300  # how long a question waits for the index to be ready
+# Windows embedded at a time: a question asked meanwhile waits for the batch under way (32
+# windows: under a second on 2 cores), and a newer upload stops the build between two.
+BATCH = 32
 EXAMPLES = [
     "Ai được chỉ định làm Bí thư Đảng ủy phường Kỳ Sơn nhiệm kỳ 2025-2030?",
     "Dân số phường Đoàn Kết là bao nhiêu người?",
@@ -61,31 +78,58 @@ def user_message(err: BaseException) -> str:
 
 
 class Engine:
-    """The assistant, opened in a background thread so the page is up while the index builds;
-    plus the uploads library and the lock that keeps one change + re-index at a time.
+    """The served assistant, and the one thread that updates its index when asked (`request`).
 
-    Questions are answered from the last complete index while a newer one is built (at start,
-    after a build that was killed, and after uploads): each update builds into a fresh
-    `Assistant` that shares the models, and replaces the served one when it is done."""
+    Each request gets a ticket; `wait_searchable(ticket)` returns once the corpus as it was at
+    the request is searchable by its words (or the update failed), `busy()` stays true until its
+    vectors are in too. Questions are answered meanwhile from what is served."""
 
     def __init__(self, settings: Settings, library: Library):
         self.settings, self.library = settings, library
         self.bot: Assistant | None = None
         self.error: BaseException | None = None  # the start failed: nothing to serve
         self.stale: BaseException | None = None  # the last update failed: an older index served
-        self.progress = 0.0
-        self.updating = True  # from the start until its update is done
         self.ready = threading.Event()  # an index is served, or the start failed
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # one change of the library at a time
         self.skips: list[tuple[str, str]] = []  # (file or doc_id, reason) of the last update
+        self.progress = IndexingProgress()
+        self._cond = threading.Condition()
+        self._asked = 0  # the last ticket handed out (0: the start's update)
+        self._searchable = -1  # the last ticket whose articles can be found by their words
+        self._complete = -1  # the last ticket whose articles have their vectors too
+        self._failed: dict[int, BaseException] = {}
+        self._incoming: dict[str, int] = {}  # uploaded file -> its ticket, until searchable
+
+    # --- the updating thread ------------------------------------------------------------
 
     def start(self) -> None:
-        threading.Thread(target=self._open, name="qa-open", daemon=True).start()
+        threading.Thread(target=self._run, name="qa-index", daemon=True).start()
 
-    def _open(self) -> None:
+    def request(self, names: tuple[str, ...] = ()) -> int:
+        """Ask for an update of the index to the corpus as it is now; `names`: uploaded files
+        it adds. The ticket of the request."""
+        with self._cond:
+            self._asked += 1
+            for name in names:
+                self._incoming[name] = self._asked
+            self._cond.notify_all()
+            return self._asked
+
+    def wait_searchable(self, ticket: int, timeout: float | None = None) -> BaseException | None:
+        """Block until the request `ticket` is searchable by its words; the error that stopped
+        its update, if one did."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._searchable >= ticket, timeout)
+            return self.error or self._failed.get(ticket)
+
+    def _run(self) -> None:
+        self.progress.begin("start")
         try:
-            self.report(0.0, "loading the articles and the model")
-            bot = Assistant(self.settings)
+            models = Assistant(self.settings)  # the models are loaded on first use
+            lock = FairLock()
+            bot = self._base = Assistant(self.settings,
+                                         embedder=Serialized(models.embedder, lock),
+                                         reader=Serialized(models.reader, lock))
             try:
                 bot.load()
                 self._serve(bot)
@@ -94,45 +138,209 @@ class Engine:
                 log.info("no index yet: building it")
             except Exception as e:  # damaged or other settings: the build starts afresh
                 log.warning("cannot serve the index on disk, rebuilding it: %s", e)
-            with self.lock:
-                self.update(bot, self.report)
-        except Exception as e:  # shown in the status banner (and in every reply if no index)
-            if self.bot is None:
-                self.error = e
-            log.exception("could not %s the index", "open" if self.bot is None else "update")
-        finally:
-            self.updating = False
-            self.ready.set()
+        except Exception as e:  # the models cannot load: nothing will ever be served
+            self._fail_start(e)
+            return
+        ticket = 0
+        while True:
+            try:
+                self._update(ticket)
+            except Exception as e:  # shown in the status banner (and in every reply if no index)
+                log.exception("could not %s the index", "open" if self.bot is None else "update")
+                if self.bot is None:
+                    self._fail_start(e)
+                    return
+                self.stale = e
+                self._mark(ticket, searchable=True, complete=True, failure=e)
+            with self._cond:
+                self._cond.wait_for(lambda: self._asked > self._complete)
+                ticket = self._asked
 
-    def update(self, base: Assistant, progress) -> BuildReport:
-        """Build the index of the corpus as it is now beside the served one, then serve it.
-        Call with `self.lock` held."""
-        self.updating, self.progress, self.skips = True, 0.0, []
-        try:
-            fresh = Assistant(self.settings, embedder=base.embedder, reader=base.reader)
-            built = fresh.update_index(progress=progress, on_skip=self.skipped)
-            self._serve(fresh)
-            self.stale = None
-        except Exception as e:
-            self.stale = e
-            raise
-        finally:
-            self.updating = False
-        log.info("ready: %d articles, %d chunks", len(fresh.index.docs), len(fresh.index.chunks))
-        return built
+    def _update(self, ticket: int) -> BuildReport:
+        self.skips = []
+        docs = load_corpus(list(self.settings.corpus), on_skip=self._skipped,
+                           max_file_mb=self.settings.max_file_mb)
+        base = self._base
+
+        def searchable(index) -> None:
+            if self.bot is None or self.bot.index.folder != index.folder:
+                self._serve(self._fresh(base, load=True))
+            self._mark(ticket, searchable=True)
+            log.info("searchable by words: %d articles (%d still without vectors)",
+                     len(index.docs), len(index.pending_docs()))
+
+        self.progress.begin("words")
+        index, report = build_index(
+            docs, base.store, base.embedder, base.chunking, dense_kind=self.settings.dense_index,
+            progress=self._report, on_lexical=searchable, batch_size=BATCH,
+            stop=lambda: self._asked > ticket)
+        if self.bot is None or self.bot.index.folder != index.folder:
+            self._serve(self._fresh(base, load=True))
+        self.stale = None
+        self._mark(ticket, searchable=True, complete=not report.stopped)
+        self.progress.end()
+        log.info("%s: %d articles, %d chunks (%d windows embedded, %d versions written)",
+                 "stopped for a newer change" if report.stopped else "ready",
+                 len(index.docs), len(index.chunks), report.embedded_chunks, report.written)
+        return report
+
+    def _fresh(self, base: Assistant, load: bool = False) -> Assistant:
+        """An assistant sharing `base`'s models; `load`: with the index now on disk (the
+        segments this process holds are shared, not read again: see qa.index)."""
+        bot = Assistant(self.settings, embedder=base.embedder, reader=base.reader)
+        if load:
+            bot.load()
+        return bot
 
     def _serve(self, bot: Assistant) -> None:
-        bot.ask(EXAMPLES[0])  # load the models now rather than on the first question
+        if self.bot is None:  # load the models now rather than on the first question
+            with contextlib.suppress(BadQuestionError):  # a limit shorter than this question
+                bot.ask("Ai là Bí thư?")
         self.bot = bot
         self.ready.set()
 
-    def report(self, frac: float, message: str) -> None:
-        self.progress = frac
+    def _mark(self, ticket: int, searchable: bool = False, complete: bool = False,
+              failure: BaseException | None = None) -> None:
+        with self._cond:
+            if failure is not None:
+                self._failed[ticket] = failure
+            if searchable:
+                self._searchable = max(self._searchable, ticket)
+                self._incoming = {n: t for n, t in self._incoming.items() if t > ticket}
+            if complete:
+                self._complete = max(self._complete, ticket)
+            self._cond.notify_all()
+
+    def _fail_start(self, e: BaseException) -> None:
+        self.error = e
+        self.progress.end()
+        with self._cond:
+            self._searchable = self._complete = self._asked = 1 << 60
+            self._cond.notify_all()
+        self.ready.set()
+
+    def _report(self, frac: float, message: str) -> None:
+        self.progress.update(frac, message)
         log.info("index %3d%% %s", round(100 * frac), message)
 
-    def skipped(self, path, reason: str) -> None:
+    def _skipped(self, path, reason: str) -> None:
         log.warning("skipped %s: %s", path, reason)
         self.skips.append((str(path), reason))
+
+    # --- the library ------------------------------------------------------------------
+
+    def add_files(self, paths: Sequence[str | Path]) -> tuple[list[str], list[str]]:
+        """Add uploaded files to the library, then index them: returns once they can be found
+        by their words (their vectors follow in the background). (notes, errors), in
+        Vietnamese."""
+        self.assistant()  # the start first: its update knows what the corpus held
+        notes, errors, added = [], [], []
+        with self.lock:
+            for path in paths:
+                try:
+                    f = self.library.add(path, Path(path).name, reserved=self.reserved())
+                except LibraryError as e:
+                    errors.append(str(e))
+                    continue
+                added.append(f.name)
+                skipped = f" (bỏ qua {f.skipped} dòng không đọc được)" if f.skipped else ""
+                notes.append(f"Đã thêm “{f.name}”: {f.articles} bài báo{skipped}.")
+        if added:
+            failure = self.wait_searchable(self.request(tuple(added)))
+            if failure is not None:
+                return notes, [*errors, f"Chưa lập chỉ mục được: {user_message(failure)}"]
+            for name in added:
+                if copies := self.copies_in(name):
+                    titles = "; ".join(f"“{t}”" for t in dict.fromkeys(copies))
+                    notes.append(f"“{name}”: {len(copies)} bài đã có sẵn trong kho ({titles}) "
+                                 "nên không lập chỉ mục lại.")
+            notes.append(self._indexed_note())
+        return notes, errors
+
+    def remove_file(self, name: str | None) -> tuple[list[str], list[str]]:
+        """Delete an uploaded file and take its articles out of the index. (notes, errors)."""
+        if not name:
+            return [], ["Hãy chọn một tệp để xóa."]
+        self.assistant()
+        with self.lock:
+            try:
+                removed = self.library.remove(name)
+            except LibraryError as e:
+                return [], [str(e)]
+        failure = self.wait_searchable(self.request())
+        if failure is not None:
+            return [], [f"Đã xóa “{removed.name}” nhưng chưa cập nhật được chỉ mục: "
+                        f"{user_message(failure)}"]
+        return [f"Đã xóa “{removed.name}” khỏi thư viện và khỏi chỉ mục.",
+                self._indexed_note()], []
+
+    def _indexed_note(self) -> str:
+        index = self.bot.index
+        pending = len(index.pending_docs())
+        text = f"Chỉ mục: {len(index.docs)} bài báo, {len(index.chunks)} đoạn văn."
+        if pending:
+            text += (f" {pending} bài mới đã tìm được theo từ khóa; đang tính vector ngữ nghĩa "
+                     "cho chúng (tiến độ ở dòng trạng thái phía trên).")
+        return text
+
+    # --- what the page shows ------------------------------------------------------------
+
+    def ask(self, question, history: Sequence = ()) -> Answer:
+        """The answer, or a question back when `question` refers to something ("phường này")
+        that nothing earlier names (qa/clarify.py)."""
+        bot = self.assistant()
+        question = bot.check_question(question)
+        ref = unresolved_reference(question, history)
+        if ref is not None:
+            return clarification(question, ref, bot.search(question, k=10))
+        return bot.ask(question, history)
+
+    @property
+    def model_name(self) -> str:
+        return self.settings.embedding_model
+
+    def assistant(self, timeout: float = START_TIMEOUT_S) -> Assistant:
+        if not self.ready.wait(timeout):
+            raise StartingUp()
+        if self.error is not None:
+            raise self.error
+        return self.bot
+
+    def busy(self) -> bool:
+        """Still starting or updating: the status banner keeps following."""
+        with self._cond:
+            return self.error is None and self._complete < self._asked
+
+    def indexing(self) -> list[tuple[str, bool]]:
+        """(uploaded file, searchable by its words already) for each upload whose indexing is
+        not over: what a reply given meanwhile must say."""
+        with self._cond:
+            incoming = dict(self._incoming)
+        if self.bot is None:
+            return [(n, False) for n in incoming]
+        waiting = {d.split("#")[0] for d in self.bot.index.pending_docs()}
+        names = {f.name for f in self.library.files()}
+        out = [(n, False) for n in incoming if n in names]
+        out += [(n, True) for n in sorted(waiting & names) if n not in incoming]
+        return out
+
+    def status(self) -> str:
+        if not self.ready.is_set():
+            return fmt.render_status(self.progress.describe(), self.progress.fraction())
+        if self.error is not None:
+            return fmt.render_status(f"Không mở được chỉ mục: {user_message(self.error)}",
+                                     kind="error")
+        index, mine = self.bot.index, len(self.library.files())
+        text = (f"Sẵn sàng · {len(index.docs)} bài báo · {len(index.chunks)} đoạn văn · "
+                f"{mine} tệp của bạn")
+        if self.busy():
+            files = ", ".join(f"“{n}”" for n, _ in self.indexing())
+            doing = self.progress.describe() + (f" (tệp {files})" if files else "")
+            return fmt.render_status(f"{text} · {doing}", self.progress.fraction(), kind="ready")
+        if self.stale is not None:
+            return fmt.render_status(f"{text} · chưa cập nhật được chỉ mục: "
+                                     f"{user_message(self.stale)}", kind="error")
+        return fmt.render_status(text, kind="ready")
 
     def copies_in(self, name: str) -> list[str]:
         """Titles of the articles that the uploaded file `name` repeats (its copies are not
@@ -144,36 +352,6 @@ class Engine:
                 original = docs.get(reason[len(SAME_TEXT):].strip())
                 titles.append(original.title if original else reason[len(SAME_TEXT):].strip())
         return titles
-
-    def assistant(self, timeout: float = START_TIMEOUT_S) -> Assistant:
-        if not self.ready.wait(timeout):
-            raise StartingUp()
-        if self.error is not None:
-            raise self.error
-        return self.bot
-
-    def status(self) -> str:
-        if not self.ready.is_set():
-            step = ("Đang khởi động: nạp mô hình và đọc các bài báo…" if self.progress == 0
-                    else f"Đang lập chỉ mục các bài báo… {self.progress:.0%}")
-            return fmt.render_status(step, self.progress)
-        if self.error is not None:
-            return fmt.render_status(f"Không mở được chỉ mục: {user_message(self.error)}",
-                                     kind="error")
-        index, mine = self.bot.index, len(self.library.files())
-        text = (f"Sẵn sàng · {len(index.docs)} bài báo · {len(index.chunks)} đoạn văn · "
-                f"{mine} tệp của bạn")
-        if self.updating:
-            return fmt.render_status(f"{text} · đang cập nhật chỉ mục… {self.progress:.0%}",
-                                     self.progress, kind="ready")
-        if self.stale is not None:
-            return fmt.render_status(f"{text} · chưa cập nhật được chỉ mục: "
-                                     f"{user_message(self.stale)}", kind="error")
-        return fmt.render_status(text, kind="ready")
-
-    def busy(self) -> bool:
-        """Still starting or updating: the status banner keeps following."""
-        return not self.ready.is_set() or self.updating
 
     def titles(self) -> dict[str, list[str]]:
         """Titles of the indexed articles, by the uploaded file that holds them."""
