@@ -1,4 +1,5 @@
-"""HTML for the chat app: replies, the sources panel, the whole article, the library list.
+"""HTML for the chat app: replies, the whole article, the library list, the status line (the
+sources panel is `qa/sources.py`, the look `qa/style.py`).
 
 Every piece of question or article text goes through `esc`, which escapes HTML and also the
 characters Markdown and LaTeX would act on (the chat renders Markdown), so a text is always
@@ -78,10 +79,38 @@ def render_question(question: str) -> str:
     return esc(question)
 
 
-def render_reply(answer: Answer) -> str:
+def render_indexing(indexing: Sequence[tuple[str, bool]]) -> str:
+    """The line under a reply given while uploads are still being indexed: (file name,
+    searchable by its words already) each."""
+    if not indexing:
+        return ""
+    words = [f"“{esc(n)}”" for n, ready in indexing if ready]
+    none = [f"“{esc(n)}”" for n, ready in indexing if not ready]
+    parts = []
+    if none:
+        parts.append(f"{', '.join(none)} chưa tìm được")
+    if words:
+        parts.append(f"{', '.join(words)} mới tìm được theo từ khóa, chưa theo nghĩa")
+    return (f'<p class="qa-indexing">Đang lập chỉ mục: {"; ".join(parts)}. Câu trả lời '
+            "dựa trên phần đã sẵn sàng; hãy hỏi lại khi lập chỉ mục xong.</p>")
+
+
+def render_clarification(answer: Answer) -> str:
+    """A question back: which one the person means, with the candidates the articles offer."""
+    items = "".join(f"<li>{esc(c)}</li>" for c in answer.candidates)
+    listed = f"<ul>{items}</ul>" if items else ""
+    asked, _, rest = answer.clarification.partition("?")  # the question back, then the how
+    return (f'<div class="qa-reply qa-clarify"><p><strong>{esc(asked)}?</strong>'
+            f"{esc(rest)}</p>{listed}</div>")
+
+
+def render_reply(answer: Answer, indexing: Sequence[tuple[str, bool]] = ()) -> str:
     """The chat bubble: the answer in bold, a confidence cue, the evidence with [n] markers;
-    for an abstention the not-found sentence and the nearest passages. One line of HTML, so
-    the Markdown renderer passes it through as a block."""
+    for an abstention the not-found sentence and the nearest passages; for an ambiguous
+    question the question back. One line of HTML, so the Markdown renderer passes it through
+    as a block. `indexing`: uploads not fully indexed yet (see `render_indexing`)."""
+    if answer.clarification:
+        return render_clarification(answer)
     parts = []
     if answer.resolved_question and answer.resolved_question != answer.question:
         parts.append('<p class="qa-resolved">Hiểu câu hỏi là: '
@@ -107,6 +136,7 @@ def render_reply(answer: Answer) -> str:
             first = answer.citations[0]
             when = f" · {format_date(first.date)}" if first.date else ""
             parts.append(f'<p class="qa-ref">Nguồn [1]: {esc(first.title)}{esc(when)}</p>')
+    parts.append(render_indexing(indexing))
     return '<div class="qa-reply">' + "".join(parts) + "</div>"
 
 
@@ -157,50 +187,12 @@ def highlight(text: str, answer: tuple[int | None, int | None] = (None, None),
     return "".join(out)
 
 
-def _meta(c: Citation) -> str:
-    items = [f'<span class="qa-rank">[{c.rank}]</span>']
-    if c.date:
-        items.append(f'<span class="qa-date">{html.escape(format_date(c.date))}</span>')
-    items.append(f'<span class="qa-score">điểm {c.score:.2f}</span>')
-    if url := safe_url(c.url):
-        items.append(f'<a href="{html.escape(url, quote=True)}" target="_blank" '
-                     f'rel="noopener noreferrer">nguồn ↗</a>')
-    return " ".join(items)
-
-
-def render_citation(c: Citation) -> str:
-    body = highlight(c.text, (c.answer_start, c.answer_end), (c.evidence_start, c.evidence_end))
-    return (f'<article class="qa-source" id="qa-source-{c.rank}">'
-            f'<div class="qa-source-head">{_meta(c)}</div>'
-            f'<h4 class="qa-title">{html.escape(c.title)}</h4>'
-            f'<div class="qa-passage-text">{body}</div></article>')
-
-
-def render_sources(answer: Answer | None) -> str:
-    """The sources panel for the latest reply."""
-    if answer is None:
-        return ('<div class="qa-sources qa-empty">Nguồn trích dẫn của câu trả lời mới nhất '
-                "sẽ hiện ở đây.</div>")
-    if not answer.citations:
-        return '<div class="qa-sources qa-empty">Không có đoạn văn nào liên quan.</div>'
-    head = ("Không tìm thấy câu trả lời; đây là các đoạn gần nhất." if answer.abstained
-            else f"{len(answer.citations)} đoạn trích dẫn; phần được tô là câu trả lời.")
-    return (f'<div class="qa-sources"><p class="qa-sources-head">{head}</p>'
-            + "".join(render_citation(c) for c in answer.citations) + "</div>")
-
-
 def _by_article(answer: Answer | None) -> list[tuple[str, str, list[int]]]:
     """(doc_id, title, ranks) for each article the answer cites, in citation order."""
     groups: dict[str, tuple[str, str, list[int]]] = {}
     for c in answer.citations if answer else ():
         groups.setdefault(c.doc_id, (c.doc_id, c.title, []))[2].append(c.rank)
     return list(groups.values())
-
-
-def cited_articles(answer: Answer | None) -> list[tuple[str, str]]:
-    """(label, doc_id) for each article the answer cites: choices of a dropdown."""
-    return [("".join(f"[{r}]" for r in ranks) + " " + title, doc_id)
-            for doc_id, title, ranks in _by_article(answer)]
 
 
 def render_article(doc: Document, citations: Sequence[Citation] = ()) -> str:
@@ -252,51 +244,3 @@ def render_status(text: str, progress: float | None = None, kind: str = "busy") 
         pct = max(0.0, min(1.0, progress))
         bar = f'<div class="qa-bar"><div style="width:{pct:.0%}"></div></div>'
     return f'<div class="qa-status qa-status-{kind}">{esc(text)}{bar}</div>'
-
-
-# The look of the classes above (and of the app around them), passed to `launch(css=...)`.
-CSS = """
-.qa-header h1 {margin: 0; font-size: 1.6em}
-.qa-header p {margin: .2em 0 0; color: var(--body-text-color-subdued)}
-.qa-status {padding: 8px 12px; border-radius: 8px; font-size: .92em}
-.qa-status-busy {background: #eff6ff; color: #1e40af}
-.qa-status-ready {background: #f0fdf4; color: #166534}
-.qa-status-error {background: #fef2f2; color: #991b1b}
-.qa-bar {height: 6px; background: #dbeafe; border-radius: 3px; margin-top: 6px}
-.qa-bar > div {height: 100%; background: #2563eb; border-radius: 3px; transition: width .5s}
-.qa-reply p {margin: 0 0 .3em}
-.qa-answer strong {font-size: 1.08em}
-.qa-hint {font-size: .85em; color: #92400e; margin: 4px 0;}
-.qa-confidence {font-size: .8em; padding: 1px 8px; border-radius: 999px; margin-left: 6px;
-  white-space: nowrap}
-.qa-conf-high {background: #dcfce7; color: #166534}
-.qa-conf-mid {background: #fef9c3; color: #854d0e}
-.qa-conf-low {background: #fee2e2; color: #991b1b}
-.qa-evidence {border-left: 3px solid #93c5fd; margin: .3em 0; padding: .1em .7em}
-.qa-cite {color: #2563eb; font-weight: 600}
-.qa-resolved, .qa-ref, .qa-nearest {font-size: .85em; color: var(--body-text-color-subdued)}
-.qa-error {color: #991b1b}
-.qa-panel-title {margin: 0 0 4px; font-size: 1.05em}
-.qa-sources-head {font-size: .85em; color: var(--body-text-color-subdued); margin: 0 0 8px}
-.qa-source {border: 1px solid var(--border-color-primary); border-radius: 10px;
-  padding: 10px 12px; margin-bottom: 10px; background: var(--block-background-fill)}
-.qa-source-head {display: flex; gap: 10px; align-items: center; font-size: .8em;
-  color: var(--body-text-color-subdued)}
-.qa-rank {font-weight: 700; color: #2563eb; font-size: 1.1em}
-.qa-title {margin: 4px 0 6px; font-size: .98em; font-weight: 600}
-.qa-passage-text, .qa-article-text {white-space: pre-line; font-size: .92em; line-height: 1.55}
-.qa-article-text {max-height: 480px; overflow-y: auto}
-.qa-article-meta {font-size: .8em; color: var(--body-text-color-subdued)}
-mark {background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px}
-.qa-ev {font-weight: 600}
-.qa-passage {background: #eff6ff}
-.qa-empty {color: var(--body-text-color-subdued); font-style: italic}
-.qa-notice {padding: 8px 12px; border-radius: 8px; margin: 4px 0}
-.qa-notice.qa-ok {background: #f0fdf4; color: #166534}
-.qa-notice.qa-error {background: #fef2f2; color: #991b1b}
-.qa-library {width: 100%; border-collapse: collapse; font-size: .9em; border: none !important}
-.qa-library tr {border: none !important}
-.qa-library th, .qa-library td {text-align: left; padding: 6px 8px; border: none !important;
-  border-bottom: 1px solid var(--border-color-primary) !important}
-.qa-library th {color: var(--body-text-color-subdued); font-weight: 600}
-"""

@@ -21,6 +21,7 @@ from qa.cli import main
 from qa.corpus import load_corpus
 from qa.errors import BadQuestionError
 from qa.settings import Settings
+from qa.sources import render_sources
 from qa.store import IndexStore
 from qa.types import NOT_FOUND, Answer
 
@@ -89,8 +90,11 @@ def bot(tmp_path_factory, tiny_corpus_dir, embedder) -> Assistant:
 
 @pytest.fixture(scope="module")
 def clean_answer(bot) -> Answer:
+    """The answer to the clean question, what every tidied variant must get too (its text is
+    the reader's: its weights change; the secretary's article is what retrieval finds)."""
     answer = bot.ask(CLEAN)
-    assert not answer.abstained and answer.text == SECRETARY
+    assert not answer.abstained and bot.search(CLEAN)[0].doc_id == "dai-hoi.txt"
+    assert any(SECRETARY in c.text for c in answer.citations)
     return answer
 
 
@@ -126,15 +130,17 @@ def test_invisible_characters_do_not_change_the_answer(bot, clean_answer, questi
     answer = bot.ask(question)
     assert answer.question == CLEAN
     assert (answer.text, answer.abstained) == (clean_answer.text, False)
-    assert answer.citations[0].doc_id == clean_answer.citations[0].doc_id == "dai-hoi.txt"
+    assert answer.citations[0].doc_id == clean_answer.citations[0].doc_id
+    assert bot.search(question)[0].doc_id == "dai-hoi.txt"
 
 
 @pytest.mark.parametrize("name", OTHER)
 def test_odd_questions_get_an_answer_or_an_abstention(bot, name):
     answer = bot.ask(OTHER[name])
     check_answer(answer)
-    if name in ABOUT_TAN_MINH:
-        assert answer.citations[0].doc_id == "dai-hoi.txt"
+    if name in ABOUT_TAN_MINH:  # found first by retrieval, and cited
+        assert bot.search(OTHER[name])[0].doc_id == "dai-hoi.txt"
+        assert "dai-hoi.txt" in {c.doc_id for c in answer.citations}
 
 
 def test_question_of_exactly_the_limit_is_accepted_and_one_more_is_not():
@@ -158,7 +164,7 @@ def test_html_in_a_question_is_shown_as_text(bot):
     for html in (
         fmt.render_question(answer.question),
         fmt.render_reply(answer),
-        fmt.render_sources(answer),
+        render_sources(answer),
     ):
         assert "<script" not in html and "<img" not in html
     assert "&lt;script&gt;" in fmt.render_question(answer.question)
@@ -208,7 +214,7 @@ def test_cli_answers_odd_questions(
     reply = json.loads(out)
     assert reply["message"] == (NOT_FOUND if reply["abstained"] else reply["answer"])
     if question in SAME_AS_CLEAN.values():
-        assert reply["question"] == CLEAN and reply["answer"] == SECRETARY
+        assert reply["question"] == CLEAN and reply["answer"] == bot.ask(CLEAN).text
 
 
 # --- questions: the app's handlers, called without a server ---------------------------------
@@ -229,12 +235,16 @@ def handlers(bot, tmp_path_factory):
 
 @pytest.mark.parametrize(("question", "message"), REFUSED.values(), ids=REFUSED.keys())
 def test_app_replies_with_the_message(handlers, question, message):
+    """The API answers the error; the page shows it beside the box, where the question stays
+    (nothing is added to the chat)."""
     ask, respond = handlers
     reply = ask(question, [])
     assert set(reply) == {"error"} and message in reply["error"]
-    chat = list(respond(question, [], []))[-1][1]
+    (step,) = list(respond(question, [], []))
+    box, note, chat = step[:3]
+    assert not isinstance(box, str) and not isinstance(chat, list)  # both left as they were
     if question.strip():  # a blank box is not sent at all
-        assert chat[-1]["content"] == fmt.render_error(reply["error"])
+        assert fmt.esc(reply["error"]) in note
 
 
 @pytest.mark.parametrize("question", UI_QUESTIONS.values(), ids=UI_QUESTIONS.keys())
@@ -242,7 +252,7 @@ def test_app_answers_odd_questions(handlers, question):
     ask, respond = handlers
     reply = ask(question, [])
     assert "error" not in reply and reply["message"]
-    chat = list(respond(question, [], []))[-1][1]
+    chat = list(respond(question, [], []))[-1][2]
     assert [m["role"] for m in chat] == ["user", "assistant"]
     assert "qa-error" not in chat[-1]["content"]
     assert all("<script" not in m["content"] for m in chat)
@@ -374,8 +384,9 @@ def test_bad_files_are_skipped_and_the_rest_is_indexed_and_answerable(
     assert (docs["utf16be.txt"].title, docs["utf16be.txt"].text) == UTF16_BE
     assert (docs["cp1258.txt"].title, docs["cp1258.txt"].text) == CP1258
     assert docs["tcvn3.txt"].title == "Đại hội Đảng bộ phường Kỳ Sơn"
-    for question, doc_id in QUESTIONS.items():
-        assert bot.ask(question).citations[0].doc_id == doc_id, question
+    for question, doc_id in QUESTIONS.items():  # each new article found first, and cited
+        assert bot.search(question)[0].doc_id == doc_id, question
+        assert doc_id in {c.doc_id for c in bot.ask(question).citations}, question
 
 
 def test_a_50_mb_file_is_skipped_without_reading_it(tmp_path, monkeypatch):

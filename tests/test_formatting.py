@@ -1,11 +1,11 @@
-"""Tests for qa/formatting.py on hand-made answers: escaping, highlighting, numbering."""
+"""Tests for qa/formatting.py on hand-made answers: escaping, highlighting, numbering (the
+sources panel: tests/test_sources.py)."""
 
 from __future__ import annotations
 
 import re
 
 from qa.formatting import (
-    cited_articles,
     confidence_level,
     esc,
     format_date,
@@ -14,10 +14,10 @@ from qa.formatting import (
     render_error,
     render_question,
     render_reply,
-    render_sources,
     safe_url,
     supporting_ranks,
 )
+from qa.sources import render_sources
 from qa.types import NOT_FOUND, Answer, Citation, Document
 
 TEXT = "Đại hội đã bầu Ban Chấp hành. Đồng chí Hoàng Văn Minh được chỉ định làm Bí thư."
@@ -80,7 +80,6 @@ def test_abstention_reads_not_found_and_lists_nearest_passages():
     listed = re.search(r"Nguồn\): (.*)</p>", grouped).group(1)
     assert listed.startswith("[1][2] tin tin") and listed.endswith("tin…")  # one per article
     assert len(listed) <= len("[1][2] ") + 90
-    assert "các đoạn gần nhất" in render_sources(ans)
 
 
 def test_resolved_question_shown_for_follow_ups():
@@ -114,25 +113,6 @@ def test_highlight_escapes_and_ignores_bad_offsets():
     assert highlight("a<b>c", (1, 4)) == "a<mark>&lt;b&gt;</mark>c"
     assert highlight("abc", (2, 9), (5, 1)) == "abc"
     assert highlight("abc", (None, None)) == "abc"
-
-
-def test_sources_panel_numbers_titles_links_and_scores():
-    html = render_sources(answered())
-    assert [int(n) for n in re.findall(r'qa-rank">\[(\d)\]', html)] == [1, 2, 3]
-    assert html.count("<mark>") == 1 and "qa-ev" in html
-    assert 'href="https://example.vn/bai" target="_blank" rel="noopener noreferrer"' in html
-    assert "điểm 1.23" in html and "23/07/2025" in html
-
-
-def test_render_sources_placeholder():
-    assert "Nguồn trích dẫn" in render_sources(None)
-
-
-def test_cited_articles_groups_ranks_by_document():
-    ans = answered(citations=(citation(1), citation(2, doc_id="b.txt", title="B"), citation(3)))
-    assert cited_articles(ans) == [("[1][3] Đảng bộ phường Kỳ Sơn", "ky-son.txt"),
-                                   ("[2] B", "b.txt")]
-    assert cited_articles(None) == []
 
 
 def test_whole_article_highlights_the_cited_passage_and_answer():
