@@ -34,15 +34,14 @@ from qa.errors import (
 from qa.index import BuildReport, build_index
 from qa.library import Library, LibraryError
 from qa.progress import IndexingProgress
-from qa.serialized import FairLock, Serialized
 from qa.settings import Settings
 from qa.types import Answer
 
 log = logging.getLogger("qa.app")
 
 START_TIMEOUT_S = 300  # how long a question waits for the index to be ready
-# Windows embedded at a time: a question asked meanwhile waits for the batch under way (32
-# windows: under a second on 2 cores), and a newer upload stops the build between two.
+# Windows embedded at a time: a newer upload stops the build between two batches (32 windows:
+# under a second on 2 cores, so it is let in about that fast).
 BATCH = 32
 EXAMPLES = [
     "Ai được chỉ định làm Bí thư Đảng ủy phường Kỳ Sơn nhiệm kỳ 2025-2030?",
@@ -125,11 +124,7 @@ class Engine:
     def _run(self) -> None:
         self.progress.begin("start")
         try:
-            models = Assistant(self.settings)  # the models are loaded on first use
-            lock = FairLock()
-            bot = self._base = Assistant(self.settings,
-                                         embedder=Serialized(models.embedder, lock),
-                                         reader=Serialized(models.reader, lock))
+            bot = self._base = Assistant(self.settings)  # models loaded on first use
             try:
                 bot.load()
                 self._serve(bot)
