@@ -167,7 +167,7 @@ def build_ui(engine: Engine) -> gr.Blocks:
                                 placeholder="Nhập câu hỏi, ví dụ: Ai là Bí thư Tỉnh ủy Lai Châu?",
                                 show_label=False, scale=8, elem_id="question", autofocus=True)
                             send = gr.Button("Gửi", variant="primary", scale=1, elem_id="send")
-                        with gr.Column(elem_classes="qa-note", variant="compact"):
+                        with gr.Column(elem_classes="qa-note"):
                             # the count, kept by the page as the box changes; the server's
                             # word on a refused question beside it
                             gr.HTML(count_text("", limit), elem_id="question-count")

@@ -111,8 +111,8 @@ class HybridRetriever:
         """Cosines for the candidates without vectors, from their standing by BM25 (see the
         module's docstring): the median candidate cosine at 0, the best one at 1."""
         missing = [i for i in ids if i not in dense]
-        if not missing or not dense:
-            return {}
+        if not dense:  # nothing has vectors yet (a first build): BM25 alone decides
+            return dict.fromkeys(missing, 0.0)
         cos = np.fromiter(dense.values(), np.float32)
         low, high = float(np.median(cos)), float(cos.max())
         return {i: low + (high - low) * float(norm[i]) for i in missing}

@@ -68,6 +68,7 @@ mark {background: #fde68a; color: inherit; padding: 0 2px; border-radius: 3px}
 .qa-more {margin-top: 4px}
 .qa-more > summary {cursor: pointer; font-size: .9em; color: var(--body-text-color-subdued);
   margin-bottom: 8px}
-.qa-note {font-size: .85em; min-height: 1.2em; color: var(--body-text-color-subdued)}
+.qa-note {font-size: .85em; color: var(--body-text-color-subdued); gap: 2px !important}
+.qa-note .prose, .qa-note .html-container {padding: 0 !important; min-height: 0 !important}
 .qa-note .qa-over, .qa-note .qa-refused {color: #991b1b}
 """
