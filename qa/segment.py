@@ -52,7 +52,7 @@ def choose_dense_kind(n_vectors: int, requested: str = "auto", threshold: int = 
     return "hnsw" if n_vectors >= threshold else "flat"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # one segment is one object: arrays are not compared
 class Segment:
     """`windows[i]` = (passage, start, end): window i of passage `chunks[passage]`, as offsets
     in its article's text; `vectors[i]` its embedding (None: not computed yet)."""

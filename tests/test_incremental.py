@@ -161,3 +161,16 @@ def test_many_small_segments_are_merged_and_score_the_same(tmp_path, embedder, c
         terms = question_terms(question)
         np.testing.assert_allclose(loaded.lexical.scores(terms),
                                    fresh.lexical.scores(terms)[perm], rtol=1e-5)
+
+
+def test_small_segments_are_merged_beside_a_large_one(monkeypatch, tiny_index):
+    """The large one is kept as it is (its graph or vectors not rebuilt); the small ones merge."""
+    import qa.index
+
+    segments = list(tiny_index.segments)
+    one = segments[0]
+    many = [one.without({d}) for d in one.doc_ids] + [one.without(set(one.doc_ids[:2]))] * 4
+    monkeypatch.setattr(qa.index, "SMALL_SEGMENT", len(one.windows))  # `one` counts as large
+    kept = qa.index._compact([one, *many], "auto")
+    assert kept[0] is one and len(kept) == 2
+    assert [c.text for c in kept[1].chunks] == [c.text for s in many for c in s.chunks]
