@@ -183,12 +183,18 @@ def _unresolved(q: str, history: list[tuple[str, str | None]]) -> Reference | No
 
 def unresolved_reference(question: str,
                          history: Sequence[str | tuple[str, str | None]] = ()) -> Reference | None:
-    """The reference in `question` that the earlier turns do not resolve, if there is one."""
+    """The reference in `question` that the earlier turns do not resolve, if there is one.
+
+    "Đồng chí đó" after a question whose answer is not given (a plain string turn) is not
+    reported: the assistant answers that question first and takes the person it names."""
     turns = [(h, None) if isinstance(h, str) else (h[0], h[1]) for h in history]
     resolved: list[tuple[str, str | None]] = []
     for q, a in turns:
         resolved.append((_resolve_one(q, resolved), a))
-    return _unresolved(" ".join(question.split()), resolved)
+    ref = _unresolved(" ".join(question.split()), resolved)
+    if ref is not None and ref.kind == "person" and history and isinstance(history[-1], str):
+        return None
+    return ref
 
 
 def _naming_reply(q: str, ref: Reference) -> str | None:

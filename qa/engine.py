@@ -160,6 +160,7 @@ class Engine:
         def searchable(index) -> None:
             if self.bot is None or self.bot.index.folder != index.folder:
                 self._serve(self._fresh(base, load=True))
+            self.progress.begin("vectors")  # what the build does next
             self._mark(ticket, searchable=True)
             log.info("searchable by words: %d articles (%d still without vectors)",
                      len(index.docs), len(index.pending_docs()))
