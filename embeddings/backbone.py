@@ -14,7 +14,6 @@ Nothing is downloaded: the weights come from the installed package.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import json
 import logging
@@ -73,11 +72,9 @@ def cache_root() -> Path:
 
 
 def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            h.update(block)
-    return h.hexdigest()
+    from qa.store import file_digest
+
+    return file_digest(path)
 
 
 def backbone_dir(source: Path | None = None, cache: Path | None = None) -> Path:
