@@ -70,7 +70,8 @@ def collect(name, qpath, corpus, answerable, limit, cache: Path):
     """`answerable`: True for the questions as labelled, False for questions asked over a
     corpus that cannot answer them, None for near misses (see `_without_gold`)."""
     # one cache folder per corpus: several sets keep theirs in a folder named `corpus`
-    bot = Assistant(Settings.from_env(corpus=(corpus,), index_dir=cache / corpus.parent.name
+    bot = Assistant(Settings.from_env(corpus=(corpus,), reader="rules",
+                                      index_dir=cache / corpus.parent.name
                                       if corpus.name == "corpus" else cache / corpus.name))
     bot.update_index()
     reader = bot.reader
