@@ -23,7 +23,7 @@ from qa.index import SearchIndex
 from qa.lexical import question_terms
 from qa.reader.question import qualified_names
 from qa.relevance import calibration, features
-from qa.text import query_terms
+from qa.text import is_accented_query, query_terms
 from qa.types import Passage
 
 MODES = ("hybrid", "bm25", "dense")
@@ -60,7 +60,12 @@ class HybridRetriever:
         self.index = index
         self.embedder = embedder
         self.mode = mode
-        self.dense_weight = embedder.spec.dense_weight if dense_weight is None else dense_weight
+        spec = embedder.spec
+        self.dense_weight = spec.dense_weight if dense_weight is None else dense_weight
+        unaccented = getattr(spec, "dense_weight_unaccented", None)
+        self.dense_weight_unaccented = (
+            dense_weight if dense_weight is not None  # an explicit weight is for every question
+            else spec.dense_weight if unaccented is None else unaccented)
         self.candidates = candidates
         self.name_bonus = name_bonus
 
@@ -86,8 +91,8 @@ class HybridRetriever:
         else:
             ids = set(dense) | set(top_ids(norm, self.candidates).tolist())
             estimated = self._estimate(ids, dense, norm)
-            fused = {i: float(norm[i]) + self.dense_weight * dense.get(i, estimated.get(i, 0.0))
-                     for i in ids}
+            w = self.weight_for(query)
+            fused = {i: float(norm[i]) + w * dense.get(i, estimated.get(i, 0.0)) for i in ids}
         if self.name_bonus and self.mode == "hybrid":
             for i in self._naming(query) & set(fused):
                 fused[i] += self.name_bonus
@@ -105,6 +110,11 @@ class HybridRetriever:
                                       cos if cos is not None else estimated.get(i, 0.0),
                                       cal.probability(x) if cal else None, i in estimated), x))
         return out
+
+    def weight_for(self, query: str) -> float:
+        """The cosine's weight for this question: lower for one typed without diacritics
+        (embeddings/models.py)."""
+        return self.dense_weight if is_accented_query(query) else self.dense_weight_unaccented
 
     @staticmethod
     def _estimate(ids, dense: dict[int, float], norm: np.ndarray) -> dict[int, float]:

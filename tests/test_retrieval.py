@@ -151,6 +151,21 @@ def test_zero_dense_weight_is_kept_and_follows_bm25(tiny_index, embedder, retrie
         assert max(p.score for p in bm25) == pytest.approx(1.0)  # max-normalized
 
 
+def test_a_question_typed_without_diacritics_leans_more_on_bm25(tiny_index, embedder):
+    """e5 reads Vietnamese by its accents: typed without them, its cosine weighs less."""
+    spec = embedder.spec
+    default = HybridRetriever(tiny_index, embedder)
+    assert default.weight_for("Ai được bầu giữ chức Bí thư Đảng ủy phường?") == spec.dense_weight
+    assert default.weight_for("ai duoc bau giu chuc bi thu dang uy phuong") \
+        == spec.dense_weight_unaccented < spec.dense_weight
+    explicit = HybridRetriever(tiny_index, embedder, dense_weight=2.0)  # a configured weight
+    assert explicit.weight_for("ai duoc bau") == explicit.weight_for("Ai được bầu?") == 2.0
+    question = "ai duoc bau giu chuc bi thu dang uy phuong tan minh"
+    at_unaccented = HybridRetriever(tiny_index, embedder, dense_weight=spec.dense_weight_unaccented)
+    assert [p.score for p in default.search(question)] == pytest.approx(
+        [p.score for p in at_unaccented.search(question)])
+
+
 def test_empty_index_returns_nothing(embedder):
     dim = embedder.dimension
     empty = SearchIndex(
