@@ -33,6 +33,12 @@ _PERSON_PRONOUN = re.compile(
 _PLACE_ADVERB = re.compile(
     fold_accents(r"(?<!\w)(?:ở|tại|nơi)\s+(?:đó|đấy|ấy)(?!\w)"), re.I)
 _TYPED_DEMO = re.compile(rf"(?<!\w)({_TYPE_RE})\s+{_DEMO_F}(?!\w)")
+# The same words with their diacritics: a reference written with accents must be one of them
+# ("người đỡ đầu" and "bản đồ" fold to "nguoi do", "ban do" but point at nothing)
+_WRITTEN = re.compile(
+    "|".join((rf"(?:{'|'.join(map(re.escape, _TYPES + ('đảng uỷ',)))})\s+{_DEMONSTRATIVE}",
+              r"(?:đồng chí|ông|bà|người|vị|cán bộ)\s+(?:này|đó|ấy|nói trên|vừa nêu)",
+              r"(?:ở|tại|nơi)\s+(?:đó|đấy|ấy)")))
 _ELSE_RE = re.compile(
     fold_accents(r"^\s*(?:(?:còn|thế còn|vậy còn|vậy|thế)\s+)?(.+?)\s+(?:thì sao|thì thế nào|thì như thế nào"
                  r"|thì sao nhỉ|thế nào)\s*\??\s*$|^\s*(?:còn|thế còn|vậy còn)\s+(.+?)\s*\??\s*$"),
@@ -164,7 +170,13 @@ def _references(q: str) -> list[Reference]:
     out += [Reference("person", q[m.start():m.end()], "người")
             for m in _PERSON_PRONOUN.finditer(folded)]
     out += [Reference("place", q[m.start():m.end()], "nơi") for m in _PLACE_ADVERB.finditer(folded)]
-    return out
+    return [r for r in out if _as_written(r.text)]
+
+
+def _as_written(text: str) -> bool:
+    """A reference typed without diacritics is taken as folded; one typed with them must be
+    the accented words themselves."""
+    return text == fold_accents(text) or _WRITTEN.fullmatch(text.lower()) is not None
 
 
 def _unresolved(q: str, history: list[tuple[str, str | None]]) -> Reference | None:
@@ -250,7 +262,8 @@ def _resolve_one(question: str, history: list[tuple[str, str | None]]) -> str:
         return _substitute(frame, new_m)
 
     # "đồng chí đó", "ông ấy": the person named last
-    pm = _PERSON_PRONOUN.search(folded)
+    pm = next((m for m in _PERSON_PRONOUN.finditer(folded)
+               if _as_written(q[m.start():m.end()])), None)
     if pm:
         person = _last_person(history)
         if person:
@@ -259,11 +272,13 @@ def _resolve_one(question: str, history: list[tuple[str, str | None]]) -> str:
     # "phường này", "khóa này": the last mention of that kind
     changed = False
     for dm in reversed(list(_TYPED_DEMO.finditer(folded))):
+        if not _as_written(q[dm.start():dm.end()]):
+            continue
         same = [p for p in prior if p.kind == dm.group(1)]
         if same:
             text = same[-1].text
-            if q[dm.start()].isupper():
-                text = text[0].upper() + text[1:]
+            # the case of the words replaced: "Phường Kỳ Sơn" asked first, "bản đồ phường này"
+            text = (str.upper if q[dm.start()].isupper() else str.lower)(text[0]) + text[1:]
             q = q[: dm.start()] + text + q[dm.end():]
             changed = True
     if changed:

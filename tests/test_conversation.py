@@ -224,3 +224,19 @@ def test_dong_chi_do_end_to_end_answers_the_previous_question_first(seed_assista
     assert not before.abstained
     answer = seed_assistant.ask("Đồng chí đó được chỉ định giữ chức vụ gì?", [WHO_KY_SON])
     assert answer.resolved_question.startswith(f"{before.text} ")
+
+
+@pytest.mark.parametrize("question", [
+    "Thoát Lý, người đỡ đầu của Thiết Mộc Chân bị lưu đày đến đâu?",  # "người đỡ" folds to "nguoi do"
+    "Ai đã lập bản đồ sông St. Johns năm 1562?",  # "bản đồ" folds to "ban do"
+])
+def test_words_that_only_fold_to_a_reference_are_not_one(question):
+    assert unresolved_reference(question, []) is None
+    assert resolve_followup(question, ["Phường Kỳ Sơn có bao nhiêu đảng viên?"]).startswith(
+        question.rstrip("?"))
+
+
+def test_a_reference_typed_without_diacritics_is_still_one():
+    assert unresolved_reference("ong do sinh nam nao", []).kind == "person"
+    assert resolve_followup("Bản đồ phường này có gì?", ["Phường Kỳ Sơn có bao nhiêu đảng viên?"]) \
+        == "Bản đồ phường Kỳ Sơn có gì?"
