@@ -2,6 +2,7 @@
 warm answer latency (retrieval + reading).
 
     .venv/bin/python bench/answers.py --questions ../shared/eval/seed_qa_dev.jsonl --corpus seeds
+    .venv/bin/python bench/answers.py --reader rules ...    # the rule reader, for comparison
     .venv/bin/python bench/answers.py --questions ../shared/data/xquad-vi/questions_test.jsonl \
         --corpus ../shared/data/xquad-vi/corpus
 
@@ -34,9 +35,12 @@ def main(argv=None):
     ap.add_argument("--index-dir", type=Path, default=None)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--predictions", type=Path, default=None)
+    ap.add_argument("--reader", choices=("neural", "rules"), default=None,
+                    help="the reader (default: the settings', QA_READER)")
     args = ap.parse_args(argv)
     index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="qa-bench-")) / "index"
-    bot = Assistant(Settings.from_env(corpus=tuple(args.corpus), index_dir=index_dir))
+    bot = Assistant(Settings.from_env(corpus=tuple(args.corpus), index_dir=index_dir,
+                                      reader=args.reader))
     bot.update_index()
     rows = read_jsonl(args.questions)
     times: list[list[float]] = []

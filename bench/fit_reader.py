@@ -52,6 +52,16 @@ SETS = [  # (name, questions, corpus, answerable-as-labelled)
 ]
 
 
+def passages_for(bot, row, answerable):
+    """The question (follow-ups resolved) and the passages read for it: retrieval's, or for a
+    near-miss set (`answerable` None) those over the corpus less the answering article (None
+    when another article answers it too)."""
+    question = resolve_followup(row["question"], list(row.get("history") or []))
+    if answerable is None:
+        return question, _without_gold(bot, question, row)
+    return question, bot.search(question)
+
+
 def _without_gold(bot, question, row):
     """The passages read for `question` over the corpus less the article that answers it,
     or None when another article holds a gold answer too."""
@@ -79,14 +89,9 @@ def collect(name, qpath, corpus, answerable, limit, cache: Path):
     rows = read_jsonl(qpath)[:limit]
     out = []
     for r in rows:
-        history = list(r.get("history") or [])
-        question = resolve_followup(r["question"], history)
-        if answerable is None:
-            passages = _without_gold(bot, question, r)
-            if passages is None:
-                continue
-        else:
-            passages = bot.search(question)
+        question, passages = passages_for(bot, r, answerable)
+        if passages is None:
+            continue
         q, scored, evidence = reader.score_candidates(question, passages)
         gold = r["answers"] if (answerable and r.get("answerable", True)) else []
         xs, ys, texts = [], [], []
@@ -160,7 +165,7 @@ def fit_listwise(groups, l2=0.01, set_weight=None, soft=False):
             [float(v >= 0.6) for v in g["f1"]])
         if g["gold"] and pos.any():
             data.append((np.asarray(g["X"]), pos, (set_weight or {}).get(g["set"], 1.0)))
-    dim = len(FEATURES)
+    dim = len(data[0][0][0]) if data else len(FEATURES)
 
     def loss(w):
         total, grad = l2 * w @ w, 2 * l2 * w

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from embeddings import Embedder, SentenceTransformerEmbedder
 from qa.chunking import ChunkingConfig
-from qa.conversation import refers_to_person, resolve_followup
+from qa.clarify import clarification
+from qa.conversation import refers_to_person, resolve_followup, unresolved_reference
 from qa.corpus import load_corpus
 from qa.errors import BadQuestionError
 from qa.index import BuildReport, Progress, SearchIndex, build_index, expected_manifest, load_index
@@ -37,7 +38,7 @@ class Assistant:
         self.embedder = embedder if embedder is not None else SentenceTransformerEmbedder(
             self.settings.embedding_model, batch_size=self.settings.batch_size,
             precision=self.settings.embedding_precision)
-        self.reader = reader if reader is not None else make_reader(self.settings)
+        self.reader = reader if reader is not None else make_reader(self.settings, self.embedder)
         self.store = IndexStore(self.settings.index_dir)
         self._index: SearchIndex | None = None
         self._retriever: HybridRetriever | None = None
@@ -81,6 +82,12 @@ class Assistant:
                 self._set_index(load_index(self.store, expected_manifest(self.embedder,
                                                                           self.chunking)))
             return self._index
+
+    def serve(self, index: SearchIndex) -> None:
+        """Answer from `index` from now on (an index built or loaded elsewhere, e.g. the app's
+        words-first version of an update)."""
+        with self._lock:
+            self._set_index(index)
 
     def _set_index(self, index: SearchIndex) -> None:
         self._index = index
@@ -127,8 +134,13 @@ class Assistant:
     def ask(self, question: str, history: Sequence[str | tuple[str, str | None]] = (),
             k: int | None = None) -> Answer:
         """Answer `question` as the next turn after `history` (earlier questions, oldest first,
-        or (question, answer) pairs when the answers are known)."""
+        or (question, answer) pairs when the answers are known). A question that refers to
+        something nothing earlier names ("Phường này…" first) gets a question back with the
+        candidates the articles offer (`Answer.clarification`, qa/clarify.py)."""
         question = self.check_question(question)
+        ref = unresolved_reference(question, list(history))
+        if ref is not None:
+            return clarification(question, ref, self.search(question, k=10))
         history = self._with_answers(question, list(history))
         resolved = resolve_followup(question, history)
         self.load()

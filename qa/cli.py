@@ -32,6 +32,8 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="retrieval mode (QA_RETRIEVAL_MODE; default hybrid)")
     p.add_argument("--dense-weight", type=float, default=None,
                    help="weight of the cosine beside normalized BM25 (default: per model)")
+    p.add_argument("--reader", choices=["neural", "rules"], default=None,
+                   help="the reader (QA_READER; default neural; rules is the fast rule reader)")
     p.add_argument("-v", "--verbose", action="store_true")
 
 
@@ -66,7 +68,8 @@ def _settings(args, corpus=None):
 
     return Settings.from_env(corpus=tuple(corpus or args.corpus or ()) or None,
                              index_dir=args.index_dir, embedding_model=args.model,
-                             retrieval_mode=args.mode, dense_weight=args.dense_weight)
+                             retrieval_mode=args.mode, dense_weight=args.dense_weight,
+                             reader=args.reader)
 
 
 def _progress_bar():
@@ -128,6 +131,10 @@ def _open(args):
 
 def format_answer(answer) -> str:
     lines = []
+    if answer.clarification:
+        lines.append(answer.clarification)
+        lines.extend(f"  - {c}" for c in answer.candidates)
+        return "\n".join(lines)
     if answer.abstained:
         lines.append("Không tìm thấy thông tin này trong các bài báo đã có.")
         if answer.citations:

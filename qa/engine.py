@@ -20,8 +20,6 @@ from pathlib import Path
 
 from qa import formatting as fmt
 from qa.assistant import Assistant
-from qa.clarify import clarification
-from qa.conversation import unresolved_reference
 from qa.corpus import SAME_TEXT, load_corpus
 from qa.errors import (
     BadQuestionError,
@@ -283,13 +281,8 @@ class Engine:
 
     def ask(self, question, history: Sequence = ()) -> Answer:
         """The answer, or a question back when `question` refers to something ("phường này")
-        that nothing earlier names (qa/clarify.py)."""
-        bot = self.assistant()
-        question = bot.check_question(question)
-        ref = unresolved_reference(question, history)
-        if ref is not None:
-            return clarification(question, ref, bot.search(question, k=10))
-        return bot.ask(question, history)
+        that nothing earlier names (`Assistant.ask`, qa/clarify.py)."""
+        return self.assistant().ask(question, history)
 
     @property
     def model_name(self) -> str:

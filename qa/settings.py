@@ -11,6 +11,7 @@ from embeddings import DEFAULT_MODEL
 from qa.corpus import MAX_FILE_MB
 
 INDEX_HOME = Path(".qa") / "indexes"
+READERS = ("neural", "rules")
 
 
 def default_index_dir(corpus: tuple[Path, ...]) -> Path:
@@ -45,7 +46,8 @@ class Settings:
     top_k: int = 5
     chunk_tokens: int = 250
     dense_index: str = "auto"  # auto | flat | hnsw
-    reader_model: str | None = None  # a Hugging Face QA model (name or path); None: rules
+    reader: str = "neural"  # neural | rules (see qa/reader/)
+    reader_model: str | None = None  # a local Hugging Face QA model; overrides `reader`
     abstain_threshold: float | None = None  # None: the reader's calibrated default
     batch_size: int = 32
     max_question_chars: int = 1000
@@ -53,6 +55,8 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        if self.reader not in READERS:
+            raise ValueError(f"QA_READER must be one of {', '.join(READERS)}, not {self.reader!r}")
         object.__setattr__(self, "corpus", tuple(Path(p) for p in self.corpus))
         if self.index_dir is None:
             object.__setattr__(self, "index_dir", default_index_dir(self.corpus))
@@ -71,6 +75,7 @@ class Settings:
             top_k=_env("QA_TOP_K", int, cls.top_k),
             chunk_tokens=_env("QA_CHUNK_TOKENS", int, cls.chunk_tokens),
             dense_index=_env("QA_DENSE_INDEX", str, cls.dense_index),
+            reader=_env("QA_READER", str, cls.reader),
             reader_model=_env("QA_READER_MODEL", str, None),
             abstain_threshold=_env("QA_ABSTAIN_THRESHOLD", float, None),
             batch_size=_env("QA_BATCH_SIZE", int, cls.batch_size),

@@ -109,10 +109,17 @@ def test_make_reader_passes_the_threshold_even_zero(tiny_model):
     assert reader.abstain_threshold == 0.0
 
 
-def test_make_reader_without_a_model_is_the_rule_reader():
+def test_make_reader_without_a_model_is_the_configured_reader(monkeypatch):
+    from qa.reader.neural import NeuralReader
     from qa.reader.rules import RuleReader
 
-    assert isinstance(make_reader(Settings()), RuleReader)
+    assert isinstance(make_reader(Settings(reader="rules")), RuleReader)
+    assert isinstance(make_reader(Settings()), NeuralReader)  # the default; loads on first use
+    monkeypatch.setenv("QA_READER", "rules")
+    assert isinstance(make_reader(Settings.from_env()), RuleReader)
+    monkeypatch.setenv("QA_READER", "both")
+    with pytest.raises(ValueError, match="QA_READER must be one of neural, rules"):
+        Settings.from_env()
 
 
 def test_missing_model_raises_model_load_error_on_first_read(tmp_path):

@@ -1,0 +1,293 @@
+"""The neural reader: a span network on the multilingual-e5-small backbone reads the few
+windows that can hold the answer and copies the answer out of the passage.
+
+Which windows: the rule reader's question analysis ranks the sentences of the retrieved
+passages (question words present, names matched, a candidate of the asked type); the best few,
+with their neighbours, make windows of `max_length` pieces. The network scores every piece as
+the answer's start and end, and position 0 as "no answer here". The confidence and the
+decision to answer at all are logistic models over the network's and the rule reader's
+evidence, fitted on the Vietnamese fitting sets and their near misses (bench/fit_neural.py),
+stored in the weights' manifest.
+
+The backbone's embeddings and lower layers are the embedder's own (one copy in memory) when the
+embedder is the default model; otherwise the reader loads the backbone itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from qa.reader.base import abstain, extracted
+from qa.reader.question import ANSWER_TYPES
+from qa.reader.rules import RuleReader, Scored, _tidy
+from qa.text import sentence_spans
+from qa.types import Answer, Passage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class WindowSpan:
+    """The network's best span in one window read, and where that window came from."""
+
+    passage: int
+    start: int  # in passages[passage].text
+    end: int
+    score: float  # start + end score
+    null: float  # the window's no-answer score
+    order: int  # 0: the window of the rule reader's best sentence, 1: the next...
+    sentence: float  # that sentence's rule score less the best sentence's (<= 0)
+    agreement: float = 0.0  # F1 between this span and the rule reader's answer
+
+    def features(self) -> list[float]:
+        """`WINDOW_FEATURES`: what the fitted window choice weighs."""
+        return [self.score, self.null, float(self.order), self.sentence,
+                float(self.passage)]
+
+
+WINDOW_FEATURES = ["score", "null", "order", "sentence", "passage_rank"]
+# unfitted: the highest span score wins, whichever window it is in
+DEFAULT_WINDOW_WEIGHTS = [1.0, 0.0, 0.0, 0.0, 0.0]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Everything the reader found for one question, before the calibrated decision."""
+
+    passage: int  # -1: nothing read
+    start: int  # the answer in passages[passage].text
+    end: int
+    score: float  # the network's start + end score of the answer
+    null: float  # the no-answer score of the answer's window
+    best_null: float  # the lowest no-answer score over the windows read
+    rule_score: float  # the rule reader's best candidate score (logit)
+    rule_answerable: float  # the rule reader's probability that the passages answer at all
+    agreement: float  # F1 between the network's and the rule reader's answers
+    windows: int
+    rule_answer: tuple[int, int, int] | None = None  # (passage, start, end), tidied
+    answer_type: str = ""  # what the question asks for (qa.reader.question)
+    spans: tuple[WindowSpan, ...] = ()  # every window's best span (the chosen one included)
+    order: int = 0  # the chosen window's order
+
+    def choose(self, weights: Sequence[float]) -> Reading:
+        """This reading with its answer from the window that `weights` (over
+        `WINDOW_FEATURES`) score highest."""
+        if not self.spans:
+            return self
+        x = max(self.spans, key=lambda w: sum(a * b for a, b in zip(weights, w.features())))
+        return replace(self, passage=x.passage, start=x.start, end=x.end, score=x.score,
+                       null=x.null, agreement=x.agreement, order=x.order)
+
+    def features(self) -> list[float]:
+        """The inputs of the fitted models, in `FEATURES` order."""
+        return [1.0, self.score - self.null, self.score, self.score - self.best_null,
+                self.rule_score, _logit(self.rule_answerable), self.agreement,
+                float(self.order), *(float(self.answer_type == t) for t in ANSWER_TYPES)]
+
+
+FEATURES = ["bias", "margin", "score", "margin_best", "rule_score", "rule_answerable",
+            "agreement", "window_order", *(f"type_{t}" for t in ANSWER_TYPES)]
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
+
+
+class NeuralReader:
+    def __init__(self, embedder=None, weights: Path | str | None = None,
+                 abstain_threshold: float | None = None, max_windows: int = 4,
+                 max_passages: int = 5, rules: RuleReader | None = None,
+                 backbone=None, backbone_record: dict | None = None, quantize: bool = True):
+        """`embedder`: shares its backbone when it is the default model. `backbone`: a
+        (transformer, tokenizer) pair to use as is, with the `backbone_record` the weights
+        must name (tests, other backbones); by default the installed e5 backbone.
+        `quantize`: run the trained layers int8 (dynamic, per channel), as the shared lower
+        layers are: about twice as fast on CPU (docs/benchmarks.md has its cost in F1)."""
+        from qa.reader.weights_io import default_folder
+
+        self.embedder = embedder
+        self._backbone = backbone
+        self._record = backbone_record
+        self.quantize = quantize
+        self.folder = default_folder() if weights is None else Path(weights)
+        self.rules = RuleReader(max_passages=max_passages) if rules is None else rules
+        self.max_windows = max_windows
+        self.max_passages = max_passages
+        self._threshold = abstain_threshold
+        self._loaded = None
+        self._lock = threading.Lock()
+
+    # the index's term weights reach the rule reader's question analysis
+    @property
+    def term_weight(self):
+        return self.rules.term_weight
+
+    @term_weight.setter
+    def term_weight(self, value) -> None:
+        self.rules.term_weight = value
+
+    def warm_up(self):
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = self._load()
+        return self._loaded
+
+    def _load(self):
+        from embeddings import DEFAULT_MODEL, SentenceTransformerEmbedder, canonical_name
+        from qa.reader.network import Lower
+        from qa.reader.spans import WindowMaker
+        from qa.reader.weights_io import load_head
+
+        head, manifest = load_head(self.folder, self._record)
+        if self.quantize:
+            from embeddings.embedder import quantize_int8
+
+            quantize_int8(head)
+        if self._backbone is not None:
+            backbone, tokenizer = self._backbone
+        else:
+            embedder = self.embedder
+            if embedder is None or canonical_name(embedder.name) != DEFAULT_MODEL:
+                embedder = SentenceTransformerEmbedder(DEFAULT_MODEL, precision="int8")
+            backbone, tokenizer = embedder.backbone()
+        cfg = manifest["config"]
+        lower = Lower(backbone, int(cfg["lower_layers"]))
+        maker = WindowMaker(tokenizer, int(cfg["max_length"]), int(cfg["question_tokens"]))
+        fitted = manifest.get("decision") or {}
+        if fitted and (fitted.get("features") != FEATURES
+                       or fitted.get("window_features") != WINDOW_FEATURES):
+            log.warning("the neural reader's fitted decisions are for other features: ignored "
+                        "(refit them with bench/fit_neural.py)")
+            fitted = {}
+        log.info("neural reader: %d trained layers over %d shared ones (%s)", len(head.layers),
+                 lower.k, self.folder)
+        return head, lower, maker, fitted
+
+    @property
+    def abstain_threshold(self) -> float:
+        if self._threshold is not None:
+            return self._threshold
+        return float(self.warm_up()[3].get("abstain_threshold", 0.5))
+
+    # --- reading ------------------------------------------------------------------------
+
+    def reading(self, question: str, passages: Sequence[Passage]) -> Reading:
+        import torch
+
+        from qa.evaluation import f1
+        from qa.reader.spans import best_spans, collate
+
+        head, lower, maker, fitted = self.warm_up()
+        passages = list(passages[: self.max_passages])
+        q, scored, evidence = self.rules.score_candidates(question, passages)
+        rule_top = max(scored, key=lambda s: s.score) if scored else None
+        rule_conf = _sigmoid(rule_top.score) if rule_top else 0.0
+        rule_answerable = self.rules.answerable(rule_top, evidence, rule_conf) if rule_top else 0.0
+        q_ids = maker.question(question)
+        chosen = self._windows(q_ids, passages, scored, maker)
+        rule_answer = None
+        if rule_top is not None:
+            p = passages[rule_top.passage]
+            a = rule_top.sent[0] + rule_top.cand.start
+            b = rule_top.sent[0] + rule_top.cand.end
+            tidy = _tidy(p.text[a:b], q.answer_type)
+            a += max(p.text[a:b].find(tidy), 0)
+            rule_answer = (rule_top.passage, a, a + len(tidy))
+        rule_score = rule_top.score if rule_top else -10.0
+        if not chosen:
+            return Reading(-1, 0, 0, -1e4, 0.0, 0.0, rule_score, rule_answerable, 0.0, 0,
+                           rule_answer, q.answer_type)
+        windows = [w for _, _, _, w in chosen]
+        ids, mask = collate(windows, maker.pad)
+        with torch.inference_mode():
+            s, e = head(lower(ids, mask), mask)
+        top_sentence = chosen[0][1]
+        rule_text = (passages[rule_answer[0]].text[rule_answer[1]:rule_answer[2]]
+                     if rule_answer else None)
+        spans = []
+        for n, (pi, sentence, ctx, w) in enumerate(chosen):
+            found = best_spans([w], ctx, passages[pi].text, s[n:n + 1], e[n:n + 1])
+            if found:
+                x = found[0]
+                agreement = f1(passages[pi].text[x.start:x.end], rule_text) if rule_text else 0.0
+                spans.append(WindowSpan(pi, x.start, x.end, x.score, x.null, n,
+                                        sentence - top_sentence, agreement))
+        best_null = min(float(s[n, 0] + e[n, 0]) for n in range(len(chosen)))
+        reading = Reading(-1, 0, 0, -1e4, best_null, best_null, rule_score, rule_answerable, 0.0,
+                          len(chosen), rule_answer, q.answer_type, tuple(spans))
+        return reading.choose(fitted.get("window") or DEFAULT_WINDOW_WEIGHTS)
+
+    def _windows(self, q_ids, passages: Sequence[Passage], scored: Sequence[Scored], maker):
+        """Up to `max_windows` (passage, sentence score, context, window), centred on the best
+        sentences by the rule reader's scores (a sentence's score is its best candidate's),
+        each with its neighbours; with no scored sentence, the start of the first passages."""
+        best: dict[tuple[int, tuple[int, int]], float] = {}
+        for s in scored:
+            key = (s.passage, s.sent)
+            best[key] = max(best.get(key, -math.inf), s.score)
+        ranked = sorted(best, key=lambda k: -best[k])
+        contexts: dict[int, object] = {}
+        out: list[tuple[int, float, object, object]] = []
+        room = maker.room(q_ids)
+        covered: dict[int, list[range]] = {}
+        targets = ranked or [(pi, (0, 0)) for pi in range(min(2, len(passages)))]
+        for pi, (sa, sb) in targets:
+            if len(out) >= self.max_windows:
+                break
+            ctx = contexts.get(pi)
+            if ctx is None:
+                ctx = contexts[pi] = maker.context(passages[pi].text)
+            if not ctx.ids:
+                continue
+            first = next((i for i, (a, b) in enumerate(ctx.offsets) if b > sa), 0)
+            last = next((i for i in range(len(ctx.offsets) - 1, -1, -1)
+                         if ctx.offsets[i][0] < max(sb, sa + 1)), first)
+            if any(first in r and last in r for r in covered.get(pi, [])):
+                continue  # a window already read holds this sentence
+            middle = (first + last) // 2
+            a = max(0, min(middle - room // 2, len(ctx.ids) - room))
+            b = min(len(ctx.ids), a + room)
+            covered.setdefault(pi, []).append(range(a, b))
+            out.append((pi, best.get((pi, (sa, sb)), 0.0), ctx, maker.window(q_ids, ctx, a, b)))
+        return out
+
+    def decide(self, r: Reading) -> tuple[tuple[int, int, int] | None, float, float]:
+        """(the answer's (passage, start, end) or None, its confidence, the probability that
+        the passages answer the question at all), by the fitted models: the network's span,
+        or the rule reader's where the fitted choice prefers it."""
+        fitted = self.warm_up()[3]
+        x = r.features()
+
+        def model(name: str, default: float) -> float:
+            w = fitted.get(name)
+            return _sigmoid(sum(a * b for a, b in zip(w, x))) if w else default
+
+        net = (r.passage, r.start, r.end) if r.passage >= 0 else None
+        use_rules = r.rule_answer is not None and (net is None or model("prefer_rules", 0.0) > 0.5)
+        chosen = r.rule_answer if use_rules else net
+        confidence = model("confidence", _sigmoid(r.score - r.null))
+        return chosen, confidence, model("answerability", confidence)
+
+    def read(self, question: str, passages: Sequence[Passage]) -> Answer:
+        r = self.reading(question, passages)
+        chosen, confidence, answerable = self.decide(r)
+        if chosen is None or answerable < self.abstain_threshold:
+            return abstain(question, passages, confidence if chosen else 0.0)
+        pi, a, b = chosen
+        text = passages[pi].text
+        tidy = _tidy(text[a:b], "")
+        shift = text[a:b].find(tidy)
+        if tidy and shift >= 0:
+            a, b = a + shift, a + shift + len(tidy)
+        sa, sb = next(((x0, x1) for x0, x1 in sentence_spans(text) if x0 <= a < x1), (a, b))
+        return extracted(question, passages, pi, (a, b), (sa, max(sb, b)), confidence)

@@ -1,0 +1,293 @@
+"""Training rows for the neural reader, assembled from licence-clean sets only.
+
+- `qa-train/` (shared/data): extractive QA in 13 languages with character offsets; other
+  languages teach the task (cross-lingual transfer), Vietnamese rows are weighed up.
+- Vietnamese fitting sets (XQuAD-vi dev, MLQA-vi dev, vi-wiki-handwritten train): questions
+  with an answer string and the article that holds it; the answer is located in the paragraph
+  that shares the most words with the question (distant supervision, as these sets give no
+  offsets).
+- Synthetic Vietnamese questions from the same sets' article texts: Vietnamese keeps the
+  question word where the answer stands ("xã còn 86 hộ nghèo" / "xã còn bao nhiêu hộ nghèo?"),
+  so a sentence with a number, date, person or place becomes a question by putting the
+  question word in its place.
+
+Never used: XQuAD-vi test (its articles 24-47 included), vi-wiki-handwritten test (its
+paragraphs included), vietnews-20k, the seed articles and their questions.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from qa.text import TOKEN_RE, canonical, normalize, sentence_spans
+
+
+@dataclass(frozen=True)
+class QAExample:
+    id: str
+    source: str
+    lang: str
+    question: str
+    context: str
+    start: int | None  # answer characters context[start:end]; None: unanswerable
+    end: int | None
+    answers: tuple[str, ...] = ()  # every accepted answer text (for scoring)
+    doc: str = ""  # the article's file name, where known
+
+    @property
+    def answerable(self) -> bool:
+        return self.start is not None
+
+
+def read_jsonl(path: Path) -> Iterable[dict]:
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
+
+
+def qa_train_rows(folder: Path, limits: dict[str, int], rng: random.Random) -> list[QAExample]:
+    """Rows of `qa-train/*.jsonl.gz`, at most `limits[lang]` a language (all where the
+    language is missing from `limits`, none where its limit is 0)."""
+    by_lang: dict[str, list[QAExample]] = {}
+    for path in sorted(folder.glob("*.jsonl.gz")):
+        for row in read_jsonl(path):
+            ctx = normalize(row["context"])
+            if row.get("answerable", True) and row.get("answers"):
+                a = row["answers"][0]
+                start, end = a["start"], a["start"] + len(a["text"])
+                if ctx[start:end] != normalize(a["text"]):
+                    continue  # offsets moved by normalization: rare, skipped
+                answers = tuple(normalize(x["text"]) for x in row["answers"])
+            else:
+                start = end = None
+                answers = ()
+            by_lang.setdefault(row["lang"], []).append(QAExample(
+                row["id"], row["source"], row["lang"], normalize(row["question"]), ctx,
+                start, end, answers))
+    out = []
+    for lang, rows in sorted(by_lang.items()):
+        limit = limits.get(lang, len(rows))
+        rng.shuffle(rows)
+        out.extend(rows[:limit])
+    return out
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in re.finditer(r"[^\n]+(?:\n(?!\n)[^\n]+)*", text)]
+
+
+def _overlap(question: str, text: str) -> int:
+    q = {canonical(t) for t in TOKEN_RE.findall(question)}
+    return len(q & {canonical(t) for t in TOKEN_RE.findall(text)})
+
+
+def locate(question: str, answer: str, text: str) -> tuple[int, int, int, int] | None:
+    """(paragraph start, end, answer start, end) in `text`: the occurrence of `answer` in the
+    sentence sharing most words with the question; None where the answer is not there."""
+    best = None
+    for pa, pb in _paragraphs(text):
+        para = text[pa:pb]
+        for m in re.finditer(re.escape(answer), para):
+            sent = next(((x, y) for x, y in sentence_spans(para) if x <= m.start() < y),
+                        (m.start(), m.end()))
+            score = (_overlap(question, para[sent[0]:sent[1]]), _overlap(question, para))
+            if best is None or score > best[0]:
+                best = (score, (pa, pb, pa + m.start(), pa + m.end()))
+    return best[1] if best else None
+
+
+def fitting_rows(questions: Path, corpus: Path, source: str,
+                 skip_docs: frozenset[str] = frozenset()) -> list[QAExample]:
+    """A Vietnamese question set (shared/eval format) as examples whose context is the
+    paragraph holding the answer."""
+    from qa.corpus import load_corpus
+
+    docs = {Path(d.doc_id).name: d for d in load_corpus(corpus)}
+    out = []
+    for row in read_jsonl(questions):
+        if not row.get("answerable", True) or row.get("doc") in skip_docs:
+            continue
+        doc = docs.get(row["doc"])
+        if doc is None:
+            continue
+        q = normalize(row["question"]).strip()
+        answers = tuple(normalize(a).strip() for a in row["answers"])
+        found = None
+        for a in answers:
+            if a and (found := locate(q, a, doc.text)):
+                break
+        if not found:
+            continue
+        pa, pb, a0, a1 = found
+        out.append(QAExample(f"{source}:{row['id']}", source, "vi", q, doc.text[pa:pb],
+                             a0 - pa, a1 - pa, answers, row["doc"]))
+    return out
+
+
+# --- synthetic Vietnamese questions -----------------------------------------------------
+
+_VERB_LEAD = re.compile(r"(?:đạt|chỉ|từ|tới|đến)\s+(?=\d)", re.I)
+_UNIT_WORDS = {"%": "phần trăm", "km": "km", "km2": "km2", "km²": "km²", "ha": "ha",
+               "người": "người", "tuổi": "tuổi", "tấn": "tấn", "lần": "lần"}
+
+
+def _question_word(kind: str, span: str) -> str | None:
+    from qa.reader.question import DATE, PERSON, PLACE, QUANTITY
+
+    low = span.lower()
+    if kind == QUANTITY:
+        m = re.search(r"(%|km2|km²|km|ha|người|tuổi|tấn|lần)$", low)
+        return "bao nhiêu" + (f" {_UNIT_WORDS[m.group(1)]}" if m else "")
+    if kind == DATE:
+        for word in ("ngày", "tháng", "năm"):
+            if low.startswith(word):
+                return f"{word} nào"
+        return "năm nào" if re.fullmatch(r"\d{4}", low) else "khi nào"
+    if kind == PERSON:
+        return "ai"
+    if kind == PLACE:
+        return "đâu"
+    return None
+
+
+def synthetic_rows(texts: Iterable[tuple[str, str]], rng: random.Random,
+                   per_text: int = 12) -> list[QAExample]:
+    """Questions made from sentences: a number, date, person or place replaced by its
+    question word in place; the context is the sentence's paragraph."""
+    from qa.reader.candidates import dates, numbers, people, places
+    from qa.reader.question import DATE, PERSON, PLACE, QUANTITY
+
+    finders = ((QUANTITY, numbers), (DATE, dates), (PERSON, people), (PLACE, places))
+    out = []
+    for name, text in texts:
+        made = []
+        for pa, pb in _paragraphs(text):
+            para = text[pa:pb]
+            for sa, sb in sentence_spans(para):
+                sent = para[sa:sb]
+                if not 40 <= len(sent) <= 400:
+                    continue
+                found = [(k, c) for k, find in finders for c in find(sent)
+                         if c.strength >= (0.5 if k in (QUANTITY, DATE) else 0.7)
+                         and c.end - c.start >= 2
+                         and (k != QUANTITY or any(ch.isdigit() for ch in sent[c.start:c.end]))]
+                if not found:
+                    continue
+                kind, c = rng.choice(found)
+                lead = _VERB_LEAD.match(sent, c.start, c.end)  # "đạt 20.379 người": the verb
+                if lead:  # stays in the question, the figure is the answer
+                    c = replace(c, start=lead.end())
+                span = sent[c.start:c.end]
+                word = _question_word(kind, span)
+                question = _as_question(sent, c.start, c.end, word) if word else None
+                if question:
+                    made.append(QAExample(f"synthetic:{name}:{pa + sa + c.start}", "synthetic",
+                                          "vi", question, para, sa + c.start, sa + c.end,
+                                          (span,), name))
+        rng.shuffle(made)
+        out.extend(made[:per_text])
+    return out
+
+
+_LEFT_OK = re.compile(r"(?:^|[\s“\"])$")  # not inside parentheses: asides, not facts
+_RIGHT_OK = re.compile(r"^(?:$|[\s,.;:)”\"?!])")
+
+
+def _as_question(sent: str, a: int, b: int, word: str) -> str | None:
+    """The sentence (its clause, where long) with [a, b) replaced by `word`, as a question;
+    None where the span is glued to other characters ("PDP-11", "−198")."""
+    if not (_LEFT_OK.search(sent[:a]) and _RIGHT_OK.match(sent[b:])):
+        return None
+    left, right = sent[:a].rstrip(), sent[b:].lstrip()
+    if len((left + " " + right).split()) > 30:  # long: keep the clause around the span
+        cut = left.rfind(", ")
+        if cut >= 0 and len(left[cut + 2:].split()) >= 3:
+            left = left[cut + 2:]
+        cut = right.find(", ")
+        if cut >= 0:
+            right = right[:cut]
+    q = " ".join(f"{left} {word} {right}".split()).strip(" ,.;:-–\"“”")
+    q = re.sub(r"\s+([,;:)])", r"\1", re.sub(r"\(\s+", "(", q))
+    if len(TOKEN_RE.findall(q)) < 6:
+        return None
+    return q[0].upper() + q[1:] + "?"
+
+
+# --- the mix ------------------------------------------------------------------------------
+
+# qa-train rows kept a language: all English (SQuAD slice and TyDi), the Latin-script
+# languages whole, a sample of the others (they teach the task, not Vietnamese)
+LANGUAGE_LIMITS = {"id": 10_000, "fi": 10_000, "sw": 1_500, "ko": 1_000, "ru": 600, "ar": 400,
+                   "te": 300, "bn": 113, "zh": 2_000, "zh-Hant": 1_000, "ja": 1_500}
+VIETNAMESE_REPEATS = 3  # real Vietnamese questions are seen this many times an epoch
+SYNTHETIC_PER_ARTICLE = 20
+# held out for the learning curve and for choosing the checkpoint: whole articles
+VALIDATION_XQUAD_DEV = ("20_", "21_", "22_", "23_")  # XQuAD-vi dev articles 20-23
+VALIDATION_VI_WIKI = 10  # the last 10 articles of vi-wiki-handwritten train
+
+
+def _doc_names(path: Path) -> list[str]:
+    seen: list[str] = []
+    for row in read_jsonl(path):
+        if row.get("doc") and row["doc"] not in seen:
+            seen.append(row["doc"])
+    return seen
+
+
+def assemble(data: Path, seed: int = 13) -> tuple[list[QAExample], list[QAExample], dict]:
+    """The training rows, the held-out validation rows, and a summary for the manifest."""
+    rng = random.Random(seed)
+    xquad, mlqa, wiki = data / "xquad-vi", data / "mlqa-vi-dev", data / "vi-wiki-handwritten"
+    # never touched: XQuAD-vi test articles, vi-wiki test paragraphs
+    xquad_test_docs = frozenset(_doc_names(xquad / "questions_test.jsonl"))
+    wiki_test_docs = frozenset(_doc_names(wiki / "questions_test.jsonl"))
+    wiki_docs = [d for d in _doc_names(wiki / "questions_train.jsonl") if d not in wiki_test_docs]
+    wiki_val = frozenset(wiki_docs[-VALIDATION_VI_WIKI:])
+    xquad_dev = fitting_rows(xquad / "questions_dev.jsonl", xquad / "corpus", "xquad-vi-dev",
+                             xquad_test_docs)
+    wiki_rows = fitting_rows(wiki / "questions_train.jsonl", wiki / "corpus", "vi-wiki-train",
+                             wiki_test_docs)
+    mlqa_rows = fitting_rows(mlqa / "questions.jsonl", mlqa / "corpus", "mlqa-vi-dev")
+
+    val = [ex for ex in xquad_dev if ex.doc.startswith(VALIDATION_XQUAD_DEV)]
+    val += [ex for ex in wiki_rows if ex.doc in wiki_val]
+    val_docs = frozenset(ex.doc for ex in val)
+    real = [ex for ex in xquad_dev + wiki_rows + mlqa_rows if ex.doc not in val_docs]
+
+    from qa.corpus import load_corpus
+
+    texts = []
+    for folder, skip in ((xquad / "corpus", xquad_test_docs | val_docs),
+                         (mlqa / "corpus", frozenset()),
+                         (wiki / "corpus", wiki_test_docs | wiki_val)):
+        for doc in load_corpus(folder):
+            if Path(doc.doc_id).name not in skip:
+                texts.append((Path(doc.doc_id).name, doc.text))
+    synthetic = synthetic_rows(texts, rng, SYNTHETIC_PER_ARTICLE)
+    others = qa_train_rows(data / "qa-train", LANGUAGE_LIMITS, rng)
+    repeated = [replace(ex, id=f"{ex.id}#{r}") for ex in real for r in range(VIETNAMESE_REPEATS)]
+    train = repeated + synthetic + others
+    rng.shuffle(train)
+    counts: dict[str, int] = {}
+    for ex in train:
+        key = f"{ex.source}/{ex.lang}"
+        counts[key] = counts.get(key, 0) + 1
+    summary = {"counts": {"train": len(train), "validation": len(val),
+                          "vietnamese_real": len(real), "vietnamese_repeats": VIETNAMESE_REPEATS,
+                          "synthetic": len(synthetic), "other_languages": len(others)},
+               "by_source": dict(sorted(counts.items())),
+               "validation": {"xquad-vi dev articles": list(VALIDATION_XQUAD_DEV),
+                              "vi-wiki train articles": sorted(wiki_val)},
+               "never_used": ["xquad-vi test (articles and questions)",
+                              "vi-wiki-handwritten test (paragraphs and questions)",
+                              "vietnews-20k", "seeds and seed questions"],
+               "language_limits": LANGUAGE_LIMITS}
+    return train, val, summary

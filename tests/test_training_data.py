@@ -1,0 +1,116 @@
+"""The neural reader's training rows: answers located where the question points, synthetic
+questions with the question word in the answer's place, offsets exact, and never a row from
+the sets kept for reporting (XQuAD-vi test, vi-wiki-handwritten test)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from qa.reader import training_data as td
+from qa.text import fold_accents
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def test_locate_picks_the_sentence_the_question_points_to():
+    text = ("Xã Hòa An có 120 hộ dân.\n\nNăm 2024, xã Tân Minh có 120 hộ nghèo và 30 hộ cận "
+            "nghèo. Xã có 5 thôn.")
+    pa, pb, a, b = td.locate("Xã Tân Minh có bao nhiêu hộ nghèo?", "120", text)
+    assert text[a:b] == "120" and text[pa:pb].startswith("Năm 2024")
+    assert td.locate("Xã Tân Minh có bao nhiêu hộ?", "999", text) is None
+
+
+def test_fitting_rows_are_paragraph_contexts_with_exact_offsets(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Bài A\n\nĐoạn một nói về thời tiết.\n\nÔng Lê Văn Hùng được "
+                                  "bầu làm Chủ tịch xã năm 2020.\n", encoding="utf-8")
+    questions = tmp_path / "q.jsonl"
+    rows = [{"id": "1", "question": "Ai được bầu làm Chủ tịch xã?", "answers": ["Lê Văn Hùng"],
+             "doc": "a.txt", "answerable": True},
+            {"id": "2", "question": "Ai?", "answers": ["không có"], "doc": "a.txt",
+             "answerable": True},
+            {"id": "3", "question": "Khi nào?", "answers": [], "doc": None, "answerable": False}]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows),
+                         encoding="utf-8")
+    out = td.fitting_rows(questions, corpus, "test")
+    assert len(out) == 1
+    ex = out[0]
+    assert ex.context.startswith("Ông Lê Văn Hùng") and ex.context[ex.start:ex.end] == "Lê Văn Hùng"
+    assert ex.doc == "a.txt" and ex.lang == "vi"
+    assert td.fitting_rows(questions, corpus, "test", skip_docs=frozenset({"a.txt"})) == []
+
+
+@pytest.mark.parametrize("sentence, answer, word", [
+    ("Năm 2024, toàn xã còn 86 hộ nghèo, giảm mạnh so với năm trước.", "86", "bao nhiêu"),
+    ("Công trình được khởi công vào năm 1998 tại trung tâm huyện.", "năm 1998", "năm nào"),
+    ("Dân số của huyện đạt 20.379 người theo số liệu mới nhất.", "20.379 người", "bao nhiêu người"),
+])
+def test_synthetic_questions_put_the_question_word_in_the_answers_place(sentence, answer, word):
+    made = []
+    for seed in range(30):  # the kind is drawn at random: collect what the sentence gives
+        made += td.synthetic_rows([("doc", sentence)], random.Random(seed))
+    ours = [ex for ex in made if ex.context[ex.start:ex.end] == answer]
+    assert ours, [ex.question for ex in made]
+    ex = ours[0]
+    before, after = sentence[:ex.start].strip(" ,"), sentence[ex.end:].strip(" .")
+    assert word in ex.question and ex.question.endswith("?")
+    assert answer not in ex.question
+    assert fold_accents(after.split(",")[0].split()[0]) in fold_accents(ex.question)
+    assert before.split()[-1] in ex.question
+
+
+@pytest.mark.parametrize("sentence", [
+    "Hệ thống được phát hành để kết nối hai máy tính PDP-11 của trường đại học lớn.",
+    "Nhiệt độ bề mặt vệ tinh rất thấp (khoảng −198°C) vào ban đêm ở vùng cực bắc.",
+    "Theo tên mục sư John Harvard (1607-1638) người đã để lại thư viện cho trường.",
+])
+def test_synthetic_questions_skip_spans_glued_to_other_characters(sentence):
+    for seed in range(20):
+        for ex in td.synthetic_rows([("doc", sentence)], random.Random(seed)):
+            span = ex.context[ex.start:ex.end]
+            assert span not in ("11", "198", "1607-1638"), ex.question
+
+
+def test_qa_train_rows_keep_exact_offsets_and_limits(tmp_path):
+    rows = [{"id": f"r{i}", "source": "toy", "lang": "en" if i % 2 else "ja", "context":
+             f"Context {i} says the answer is blue{i}.", "question": f"What colour {i}?",
+             "answers": [{"text": f"blue{i}", "start": len(f"Context {i} says the answer is ")}],
+             "answerable": True} for i in range(6)]
+    rows.append({"id": "u", "source": "toy", "lang": "en", "context": "Nothing here.",
+                 "question": "Who?", "answers": [], "answerable": False})
+    with gzip.open(tmp_path / "toy.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.write("\n".join(json.dumps(r) for r in rows))
+    out = td.qa_train_rows(tmp_path, {"ja": 1}, random.Random(0))
+    assert sum(ex.lang == "ja" for ex in out) == 1 and sum(ex.lang == "en" for ex in out) == 4
+    for ex in out:
+        if ex.answerable:
+            assert ex.context[ex.start:ex.end] == ex.answers[0]
+        else:
+            assert ex.start is None and ex.answers == ()
+
+
+@pytest.mark.skipif(not (DATA / "xquad-vi").is_dir(), reason=f"{DATA} is absent")
+def test_the_mix_never_holds_what_is_kept_for_reporting():
+    train, val, summary = td.assemble(DATA)
+    xquad_test = [json.loads(line) for line in open(DATA / "xquad-vi/questions_test.jsonl",
+                                                    encoding="utf-8")]
+    wiki_test = [json.loads(line) for line in open(
+        DATA / "vi-wiki-handwritten/questions_test.jsonl", encoding="utf-8")]
+    test_docs = {r["doc"] for r in xquad_test + wiki_test}
+    test_questions = {r["question"].strip() for r in xquad_test + wiki_test}
+    assert all(ex.doc not in test_docs for ex in train + val)
+    assert all(ex.question not in test_questions for ex in train + val)
+    # and no context of a test article under another name
+    test_texts = {p.read_text(encoding="utf-8")[200:400] for p in (DATA / "xquad-vi/corpus")
+                  .iterdir() if p.name in test_docs}
+    assert not any(t in ex.context for t in test_texts for ex in train if ex.lang == "vi")
+    train_ids = {ex.id.split("#")[0] for ex in train}
+    assert not train_ids & {ex.id for ex in val}  # validation questions are never trained on
+    assert summary["counts"]["train"] == len(train) and summary["counts"]["validation"] == len(val)
+    assert {ex.lang for ex in train} >= {"vi", "en", "zh", "ja"}
