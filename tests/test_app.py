@@ -100,20 +100,6 @@ def client(tmp_path_factory):
         yield Client(url, verbose=False)
 
 
-# The rule reader refuses what the articles do not say; the neural reader's provisional weights
-# answer everything (qa/reader/weights/neural.json): a refusal's shape is checked with the one
-# that refuses.
-REFUSING = {"QA_READER": "rules"}
-
-
-@pytest.fixture(scope="module")
-def refusing_client(tmp_path_factory):
-    from gradio_client import Client
-
-    with running_app(tmp_path_factory.mktemp("app-rules"), env=REFUSING) as url:
-        yield Client(url, verbose=False)
-
-
 ANSWER_KEYS = {"question", "resolved_question", "answer", "message", "abstained", "confidence",
                "evidence", "span", "citations", "clarification", "candidates", "indexing"}
 CITATION_KEYS = {"rank", "doc_id", "title", "date", "url", "text", "start", "end", "score",
@@ -143,8 +129,8 @@ def test_ask_follows_up_on_history(client):
     assert any("1.789" in c["text"] for c in result["citations"])  # the ward's figure is cited
 
 
-def test_ask_abstains_when_the_articles_do_not_say(refusing_client):
-    result = refusing_client.predict("Đội tuyển bóng đá Việt Nam vô địch AFF Cup năm nào?", [],
+def test_ask_abstains_when_the_articles_do_not_say(client):
+    result = client.predict("Đội tuyển bóng đá Việt Nam vô địch AFF Cup năm nào?", [],
                                      api_name="/ask")
     assert result["abstained"] is True and result["answer"] == ""
     assert result["message"] == "Không tìm thấy thông tin này trong các bài báo đã có."

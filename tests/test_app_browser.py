@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 
 import pytest
-from test_app import KY_SON, KY_SON_TITLE, REFUSING, SEEDS, running_app
+from test_app import KY_SON, KY_SON_TITLE, SEEDS, running_app
 
 from qa.types import NOT_FOUND
 
@@ -190,11 +190,8 @@ def test_follow_up(page):
 
 
 @pytest.mark.browser
-def test_a_refusal_keeps_the_nearest_passages_folded_and_opens_no_article(browser,
-                                                                          tmp_path_factory):
-    """With the reader that refuses what the articles do not say (test_app.REFUSING)."""
-    with running_app(tmp_path_factory.mktemp("browser-rules"), env=REFUSING) as url, \
-            opened(browser, url) as page:
+def test_a_refusal_keeps_the_nearest_passages_folded_and_opens_no_article(browser, app_url):
+    with opened(browser, app_url) as page:  # a new chat: no earlier turn to follow up on
         check_refusal(page)
 
 
