@@ -25,6 +25,25 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from
 # default; tracemalloc under load showed one record an event). This app does not use that page.
 os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "500")
 
+
+def _few_malloc_arenas(n: int = 2) -> bool:
+    """glibc gives each thread that allocates its own heap ("arena", up to 8 per core), and
+    freed memory stays in them: the server's worker threads held ~175 MB that way
+    (docs/benchmarks.md). Capping the arenas, before the threads start, is what
+    MALLOC_ARENA_MAX=2 does; a value already set in the environment is left to glibc."""
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-8, n))  # M_ARENA_MAX
+    except (OSError, AttributeError):  # not glibc (musl, …): nothing to cap
+        return False
+
+
+_few_malloc_arenas()
+
 import gradio as gr  # noqa: E402
 
 from qa import formatting as fmt  # noqa: E402
