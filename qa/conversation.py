@@ -27,18 +27,16 @@ _UP = f"[{UPPER}]"
 _NAME_CAP = rf"(?:{_UP}[\w]*(?:\s+{_UP}[\w]*)*|[IVXLCDM]+\b|\d{{4}}\s*-\s*\d{{4}})"
 _DEMONSTRATIVE = r"(?:này|đó|ấy|nói trên|trên|vừa nêu|kể trên)"
 _DEMO_F = fold_accents(_DEMONSTRATIVE)
-_PERSON_PRONOUN = re.compile(
-    fold_accents(r"(?<!\w)(?:đồng chí|ông|bà|người|vị|cán bộ)\s+(?:này|đó|ấy|nói trên|vừa nêu)(?!\w)"),
-    re.I)
-_PLACE_ADVERB = re.compile(
-    fold_accents(r"(?<!\w)(?:ở|tại|nơi)\s+(?:đó|đấy|ấy)(?!\w)"), re.I)
+_PERSON_WORDS = r"(?:đồng chí|ông|bà|người|vị|cán bộ)\s+(?:này|đó|ấy|nói trên|vừa nêu)"
+_PLACE_WORDS = r"(?:ở|tại|nơi)\s+(?:đó|đấy|ấy)"
+_PERSON_PRONOUN = re.compile(fold_accents(rf"(?<!\w){_PERSON_WORDS}(?!\w)"), re.I)
+_PLACE_ADVERB = re.compile(fold_accents(rf"(?<!\w){_PLACE_WORDS}(?!\w)"), re.I)
 _TYPED_DEMO = re.compile(rf"(?<!\w)({_TYPE_RE})\s+{_DEMO_F}(?!\w)")
 # The same words with their diacritics: a reference written with accents must be one of them
 # ("người đỡ đầu" and "bản đồ" fold to "nguoi do", "ban do" but point at nothing)
-_WRITTEN = re.compile(
-    "|".join((rf"(?:{'|'.join(map(re.escape, _TYPES + ('đảng uỷ',)))})\s+{_DEMONSTRATIVE}",
-              r"(?:đồng chí|ông|bà|người|vị|cán bộ)\s+(?:này|đó|ấy|nói trên|vừa nêu)",
-              r"(?:ở|tại|nơi)\s+(?:đó|đấy|ấy)")))
+_WRITTEN = re.compile("|".join((
+    rf"(?:{'|'.join(map(re.escape, _TYPES + ('đảng uỷ',)))})\s+{_DEMONSTRATIVE}",
+    _PERSON_WORDS, _PLACE_WORDS)))
 _ELSE_RE = re.compile(
     fold_accents(r"^\s*(?:(?:còn|thế còn|vậy còn|vậy|thế)\s+)?(.+?)\s+(?:thì sao|thì thế nào|thì như thế nào"
                  r"|thì sao nhỉ|thế nào)\s*\??\s*$|^\s*(?:còn|thế còn|vậy còn)\s+(.+?)\s*\??\s*$"),
@@ -156,11 +154,18 @@ def resolve_followup(question: str, history: Sequence[str | tuple[str, str | Non
 
     A turn is a question, or a (question, answer) pair when the answer is known.
     """
-    turns = [(h, None) if isinstance(h, str) else (h[0], h[1]) for h in history]
+    return _resolve_one(question, _resolved_turns(history))
+
+
+def _resolved_turns(history: Sequence[str | tuple[str, str | None]]
+                    ) -> list[tuple[str, str | None]]:
+    """Each earlier turn as (question as it reads on its own, answer or None), resolved in
+    order: a follow-up is read after the turns before it."""
     resolved: list[tuple[str, str | None]] = []
-    for q, a in turns:  # earlier follow-ups are resolved first, in order
+    for h in history:
+        q, a = (h, None) if isinstance(h, str) else (h[0], h[1])
         resolved.append((_resolve_one(q, resolved), a))
-    return _resolve_one(question, resolved)
+    return resolved
 
 
 def _references(q: str) -> list[Reference]:
@@ -199,11 +204,7 @@ def unresolved_reference(question: str,
 
     "Đồng chí đó" after a question whose answer is not given (a plain string turn) is not
     reported: the assistant answers that question first and takes the person it names."""
-    turns = [(h, None) if isinstance(h, str) else (h[0], h[1]) for h in history]
-    resolved: list[tuple[str, str | None]] = []
-    for q, a in turns:
-        resolved.append((_resolve_one(q, resolved), a))
-    ref = _unresolved(" ".join(question.split()), resolved)
+    ref = _unresolved(" ".join(question.split()), _resolved_turns(history))
     if ref is not None and ref.kind == "person" and history and isinstance(history[-1], str):
         return None
     return ref
