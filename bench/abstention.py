@@ -24,10 +24,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fit_reader import _without_gold  # noqa: E402
+from fit_reader import passages_for  # noqa: E402
 
 from qa.assistant import Assistant  # noqa: E402
-from qa.conversation import resolve_followup  # noqa: E402
 from qa.evaluation import read_jsonl  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
@@ -52,11 +51,10 @@ def main(argv=None) -> None:
         counts = {"answered_as_labelled": [0, 0], "near_miss_refused": [0, 0],
                   "off_topic_refused": [0, 0]}
         for r in rows:
-            question = resolve_followup(r["question"], list(r.get("history") or []))
+            question, passages = passages_for(own, r, None)  # near miss: less its article
             answer = own.reader.read(question, own.search(question))
             counts["answered_as_labelled"][0] += not answer.abstained
             counts["answered_as_labelled"][1] += 1
-            passages = _without_gold(own, question, r)
             if passages is not None:
                 counts["near_miss_refused"][0] += own.reader.read(question, passages).abstained
                 counts["near_miss_refused"][1] += 1
