@@ -24,7 +24,7 @@ from pathlib import Path
 
 from qa.reader.base import abstain, extracted
 from qa.reader.question import ANSWER_TYPES
-from qa.reader.rules import RuleReader, Scored, _tidy
+from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
 from qa.text import sentence_spans
 from qa.types import Answer, Passage
 
@@ -97,10 +97,6 @@ FEATURES = ["bias", "margin", "score", "margin_best", "rule_score", "rule_answer
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
-
-
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
 
 class NeuralReader:
