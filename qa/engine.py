@@ -156,8 +156,7 @@ class Engine:
         base = self._base
 
         def searchable(index) -> None:
-            if self.bot is None or self.bot.index.folder != index.folder:
-                self._serve(self._fresh(base, load=True))
+            self._serve_version(base, index)
             self.progress.begin("vectors")  # what the build does next
             self._mark(ticket, searchable=True)
             log.info("searchable by words: %d articles (%d still without vectors)",
@@ -168,8 +167,7 @@ class Engine:
             docs, base.store, base.embedder, base.chunking, dense_kind=self.settings.dense_index,
             progress=self._report, on_lexical=searchable, batch_size=BATCH,
             stop=lambda: self._asked > ticket)
-        if self.bot is None or self.bot.index.folder != index.folder:
-            self._serve(self._fresh(base, load=True))
+        self._serve_version(base, index)
         self.stale = None
         self._mark(ticket, searchable=True, complete=not report.stopped)
         self.progress.end()
@@ -178,13 +176,15 @@ class Engine:
                  len(index.docs), len(index.chunks), report.embedded_chunks, report.written)
         return report
 
-    def _fresh(self, base: Assistant, load: bool = False) -> Assistant:
-        """An assistant sharing `base`'s models; `load`: with the index now on disk (the
-        segments this process holds are shared, not read again: see qa.index)."""
+    def _serve_version(self, base: Assistant, index) -> None:
+        """Answer from the version `index` the build just published (unless it is the one
+        served): a new assistant sharing `base`'s models takes the index as the build holds it,
+        without reading it back from disk."""
+        if self.bot is not None and self.bot.index.folder == index.folder:
+            return
         bot = Assistant(self.settings, embedder=base.embedder, reader=base.reader)
-        if load:
-            bot.load()
-        return bot
+        bot.serve(index)
+        self._serve(bot)
 
     def _serve(self, bot: Assistant) -> None:
         if self.bot is None:  # load the models now rather than on the first question
