@@ -172,7 +172,9 @@ class LexicalIndex:
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a term (a term never seen weighs the most)."""
-        df = self.df(term)
+        return self._idf(self.df(term))
+
+    def _idf(self, df: int) -> float:
         return math.log(1.0 + (self._n - df + 0.5) / (df + 0.5))
 
     def scores(self, terms: list[str]) -> np.ndarray:
@@ -183,7 +185,7 @@ class LexicalIndex:
         for term in terms:
             if term not in idf:
                 df = self.df(term)
-                idf[term] = 0.0 if df == 0 else math.log(1.0 + (self._n - df + 0.5) / (df + 0.5))
+                idf[term] = 0.0 if df == 0 else self._idf(df)
             if idf[term] == 0.0:
                 continue
             weight = np.float32(idf[term])
