@@ -37,11 +37,18 @@ def main(argv=None):
     ap.add_argument("--predictions", type=Path, default=None)
     ap.add_argument("--reader", choices=("neural", "rules"), default=None,
                     help="the reader (default: the settings', QA_READER)")
+    ap.add_argument("--reader-int8", action="store_true",
+                    help="run the neural reader's trained layers int8, as it did before they "
+                         "ran in float32 (for comparison)")
     args = ap.parse_args(argv)
     index_dir = args.index_dir or Path(tempfile.mkdtemp(prefix="qa-bench-")) / "index"
     bot = Assistant(Settings.from_env(corpus=tuple(args.corpus), index_dir=index_dir,
                                       reader=args.reader))
     bot.update_index()
+    if args.reader_int8:
+        if not hasattr(bot.reader, "quantize"):
+            ap.error("--reader-int8 is for the neural reader")
+        bot.reader.quantize = True
     rows = read_jsonl(args.questions)
     times: list[list[float]] = []
     preds = []

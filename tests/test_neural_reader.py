@@ -20,7 +20,7 @@ from qa.errors import ModelLoadError  # noqa: E402
 from qa.reader import weights_io  # noqa: E402
 from qa.reader.network import Lower, SpanHead  # noqa: E402
 from qa.reader.neural import NeuralReader  # noqa: E402
-from qa.reader.spans import WindowMaker  # noqa: E402
+from qa.reader.spans import WindowMaker, collate  # noqa: E402
 from qa.reader.train import TrainConfig, Trainer, predict, prepare, scores  # noqa: E402
 from qa.reader.training_data import QAExample  # noqa: E402
 from qa.types import NOT_FOUND, Chunk, Passage  # noqa: E402
@@ -278,3 +278,24 @@ def test_the_fitted_window_choice_picks_the_answer_among_the_windows_read():
     assert (fitted.passage, fitted.start, fitted.end, fitted.agreement) == (0, 10, 14, 1.0)
     assert fitted.features()[1] == 6.0 - 1.0  # the margin is the chosen window's
     assert Reading(-1, 0, 0, -1e4, 0.0, 0.0, 0.0, 0.0, 0.0, 0).choose([1.0]).passage == -1
+
+
+
+@pytest.mark.parametrize("quantize", [False, pytest.param(True, marks=pytest.mark.xfail(
+    strict=True, reason="int8 trained layers drift from what training measured"))])
+def test_the_reader_scores_windows_as_the_trained_head_does(tiny, trained, exported, quantize):
+    """The reader runs the trained layers as training measured them (float32; the weights
+    come back from half precision): same best start and end in every window, logits within
+    a few hundredths. The int8 head it ran before cost 12-14 F1 on held-out questions."""
+    head, lower, maker = trained
+    loaded_head, loaded_lower, _, _ = NeuralReader(
+        weights=exported, backbone=tiny, backbone_record=RECORD, quantize=quantize).warm_up()
+    windows = [w for e in TRAIN[:8]
+               for w in maker.sliding(maker.question(e.question), maker.context(e.context))]
+    ids, mask = collate(windows, maker.pad)
+    with torch.inference_mode():
+        s0, e0 = head(lower(ids, mask), mask)
+        s1, e1 = loaded_head(loaded_lower(ids, mask), mask)
+    real = mask.bool()
+    assert (s0 - s1)[real].abs().max() < 0.05 and (e0 - e1)[real].abs().max() < 0.05
+    assert torch.equal(s0.argmax(-1), s1.argmax(-1)) and torch.equal(e0.argmax(-1), e1.argmax(-1))

@@ -493,6 +493,29 @@ def test_abstains_on_a_near_miss_over_the_seeds(seed_index, embedder, question, 
     assert answer.abstained
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "right"),
+    [  # the issue's own examples (#11), which the rule reader misses: read, not counted
+        ("Phường Kỳ Sơn có bao nhiêu dân?", "20.379"),  # rules: "68,3%", a share of it
+        ("Tổng vốn đầu tư toàn xã hội của phường Kỳ Sơn phấn đấu tăng bao nhiêu mỗi năm?",
+         "10%"),  # rules: "đạt 50 tỷ đồng", the target two clauses earlier
+        ("Phường Đoàn Kết thuộc tỉnh nào?", "Lai Châu"),
+    ],
+)
+def test_the_neural_reader_reads_what_the_rule_reader_counts_wrong(seed_index, embedder,
+                                                                    question, right):
+    from qa.reader import make_reader
+    from qa.retrieval import HybridRetriever
+    from qa.settings import Settings
+
+    passages = HybridRetriever(seed_index, embedder).search(question, 5)
+    reader = make_reader(Settings.from_env(reader="neural"), embedder)
+    reader.term_weight = seed_index.lexical.idf
+    answer = check_answer(reader.read(question, passages), passages)
+    assert not answer.abstained and right in answer.text and len(answer.text) <= 3 * len(right)
+
+
 def test_answers_the_question_next_to_the_near_miss():
     passages = [LAI_CHAU, HO_NGHEO]
     answer = check_answer(idf_reader().read(

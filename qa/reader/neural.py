@@ -103,12 +103,13 @@ class NeuralReader:
     def __init__(self, embedder=None, weights: Path | str | None = None,
                  abstain_threshold: float | None = None, max_windows: int = 4,
                  max_passages: int = 5, rules: RuleReader | None = None,
-                 backbone=None, backbone_record: dict | None = None, quantize: bool = True):
+                 backbone=None, backbone_record: dict | None = None, quantize: bool = False):
         """`embedder`: shares its backbone when it is the default model. `backbone`: a
         (transformer, tokenizer) pair to use as is, with the `backbone_record` the weights
         must name (tests, other backbones); by default the installed e5 backbone.
-        `quantize`: run the trained layers int8 (dynamic, per channel), as the shared lower
-        layers are: about twice as fast on CPU (docs/benchmarks.md has its cost in F1)."""
+        `quantize`: run the trained layers int8 (dynamic, per channel) as the shared lower
+        layers are. Off by default: it halves the reading time but costs 12-14 F1 on held-out
+        questions (docs/benchmarks.md, "Neural reader"); the layers were trained in float32."""
         from qa.reader.weights_io import default_folder
 
         self.embedder = embedder
