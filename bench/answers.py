@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from qa.assistant import Assistant  # noqa: E402
 from qa.evaluation import f1, predict, read_jsonl, score  # noqa: E402
 from qa.reader.question import analyze  # noqa: E402
-from qa.settings import Settings  # noqa: E402
+from qa.settings import READERS, Settings  # noqa: E402
 
 
 def main(argv=None):
@@ -35,7 +35,7 @@ def main(argv=None):
     ap.add_argument("--index-dir", type=Path, default=None)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--predictions", type=Path, default=None)
-    ap.add_argument("--reader", choices=("neural", "rules"), default=None,
+    ap.add_argument("--reader", choices=READERS, default=None,
                     help="the reader (default: the settings', QA_READER)")
     ap.add_argument("--reader-int8", action="store_true",
                     help="run the neural reader's trained layers int8, as it did before they "

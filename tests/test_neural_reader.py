@@ -280,7 +280,6 @@ def test_the_fitted_window_choice_picks_the_answer_among_the_windows_read():
     assert Reading(-1, 0, 0, -1e4, 0.0, 0.0, 0.0, 0.0, 0.0, 0).choose([1.0]).passage == -1
 
 
-
 @pytest.mark.parametrize("quantize", [False, pytest.param(True, marks=pytest.mark.xfail(
     strict=True, reason="int8 trained layers drift from what training measured"))])
 def test_the_reader_scores_windows_as_the_trained_head_does(tiny, trained, exported, quantize):

@@ -478,19 +478,24 @@ def test_abstains_on_a_near_miss_over_the_seeds(seed_index, embedder, question, 
                                                 request):
     """Numbers of the asked kind are at hand, and the place is there, but not what is
     asked: the answerability model refuses."""
-    from qa.reader import make_reader
-    from qa.retrieval import HybridRetriever
-    from qa.settings import Settings
-
     if reader_name == "rules" and question.startswith("gdp binh quan"):
         # typed without diacritics, "binh quan" meets "tăng bình quân 10%/năm" in the
         # article's targets and the rule reader answers "10"; the default reader refuses
         request.applymarker(pytest.mark.xfail(strict=True, reason="rule reader: known miss"))
+    assert read_over_the_seeds(seed_index, embedder, question, reader_name).abstained
+
+
+def read_over_the_seeds(seed_index, embedder, question, reader_name):
+    """`question` answered by the configured reader over the seeds' top 5 passages, as the
+    assistant sets the reader up (question words weighed by their rarity in the seeds)."""
+    from qa.reader import make_reader
+    from qa.retrieval import HybridRetriever
+    from qa.settings import Settings
+
     passages = HybridRetriever(seed_index, embedder).search(question, 5)
     reader = make_reader(Settings.from_env(reader=reader_name), embedder)
     reader.term_weight = seed_index.lexical.idf
-    answer = check_answer(reader.read(question, passages), passages)
-    assert answer.abstained
+    return check_answer(reader.read(question, passages), passages)
 
 
 @pytest.mark.slow
@@ -505,14 +510,7 @@ def test_abstains_on_a_near_miss_over_the_seeds(seed_index, embedder, question, 
 )
 def test_the_neural_reader_reads_what_the_rule_reader_counts_wrong(seed_index, embedder,
                                                                     question, right):
-    from qa.reader import make_reader
-    from qa.retrieval import HybridRetriever
-    from qa.settings import Settings
-
-    passages = HybridRetriever(seed_index, embedder).search(question, 5)
-    reader = make_reader(Settings.from_env(reader="neural"), embedder)
-    reader.term_weight = seed_index.lexical.idf
-    answer = check_answer(reader.read(question, passages), passages)
+    answer = read_over_the_seeds(seed_index, embedder, question, "neural")
     assert not answer.abstained and right in answer.text and len(answer.text) <= 3 * len(right)
 
 

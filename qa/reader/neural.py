@@ -109,7 +109,7 @@ class NeuralReader:
         must name (tests, other backbones); by default the installed e5 backbone.
         `quantize`: run the trained layers int8 (dynamic, per channel) as the shared lower
         layers are. Off by default: it halves the reading time but costs 12-14 F1 on held-out
-        questions (docs/benchmarks.md, "Neural reader"); the layers were trained in float32."""
+        questions (docs/benchmarks.md, "Neural reader"); training validated them in float32."""
         from qa.reader.weights_io import default_folder
 
         self.embedder = embedder
