@@ -17,6 +17,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from qa.errors import ModelLoadError  # noqa: E402
+from qa.reader import train as train_mod  # noqa: E402
 from qa.reader import weights_io  # noqa: E402
 from qa.reader.network import Lower, SpanHead  # noqa: E402
 from qa.reader.neural import NeuralReader  # noqa: E402
@@ -143,6 +144,31 @@ def test_a_killed_training_resumes_to_the_same_weights(tiny, tmp_path):
     resumed, _, _ = train(tiny, tmp_path / "killed", cfg)
     for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
         assert torch.allclose(a, b, atol=1e-6), name
+
+
+def test_a_longer_run_continues_a_finished_one_and_says_so(tiny, tmp_path):
+    lines = []
+    head, _, _ = train(tiny, tmp_path, config(epochs=2.0, log_every=1))
+    once = {k: v.clone() for k, v in head.state_dict().items()}
+    head, _, _ = train(tiny, tmp_path, config(epochs=3.0, log_every=1), lines.append)
+    rows = [json.loads(line) for line in (tmp_path / "train.log.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if "loss" in r]
+    assert [r["step"] for r in steps] == list(range(1, 25))  # 8 steps an epoch, 3 epochs
+    assert steps[15]["lr"] == 0.0 and steps[16]["lr"] > 0  # the first run ended at 0
+    assert steps[-1]["lr"] == 0.0
+    assert any("extending the schedule to 24 steps" in m for m in lines)
+    saved = torch.load(tmp_path / "checkpoint.pt", weights_only=False)
+    assert saved["state"]["schedule"] == [{"from_step": 0, "epochs": 2.0, "steps": 16},
+                                          {"from_step": 16, "epochs": 3.0, "steps": 24}]
+    assert any(not torch.equal(once[k], v) for k, v in head.state_dict().items())
+    assert train_mod._command(["--epochs", "3"], saved["state"]["schedule"]).startswith(
+        "python -m qa.reader.train --epochs 2 && python -m qa.reader.train --epochs 3")
+
+
+def test_a_checkpoint_is_not_resumed_with_other_settings(tiny, tmp_path):
+    train(tiny, tmp_path, config(epochs=1.0))
+    with pytest.raises(SystemExit, match=r"lr=0\.003 there, 0\.001 here"):
+        train(tiny, tmp_path, config(epochs=2.0, lr=1e-3))
 
 
 # --- weights and manifest ---------------------------------------------------------------

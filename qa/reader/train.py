@@ -1,6 +1,7 @@
 """Training the neural reader's upper layers and span head on a CPU.
 
     .venv/bin/python -m qa.reader.train            # about 1.5 hours on 2 cores; resumable
+    .venv/bin/python -m qa.reader.train --epochs 4 # later: continue a finished run for longer
 
 The backbone's embeddings and lower layers stay frozen and are run on the fly (int8, as the
 app runs them: cheap next to the trained layers); the upper layers start from the backbone's
@@ -9,6 +10,9 @@ follow from the seed, the epoch and the example), the state is saved every few m
 killed run resumes where it stopped, and the learning curve (loss, then F1/EM on held-out
 Vietnamese questions given their paragraph) goes to `train.log.jsonl` in the work folder.
 The best checkpoint by held-out F1 is exported with a manifest (`qa/reader/weights/`).
+A finished run given a larger --epochs resumes and follows the longer schedule from where it
+stopped (a warm restart: the learning rate is that schedule's at that step, down to 0 at its
+end); the manifest's command lists each run. Resuming with other settings is refused.
 """
 
 from __future__ import annotations
@@ -144,17 +148,36 @@ class Trainer:
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
                                  {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
         warm = max(1, int(cfg.warmup * total))
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(total - warm, 1))))
-        state = {"step": 0, "best": None, "history": []}
+
+        def rate(s: int) -> float:
+            return min((s + 1) / warm, max(0.0, (total - s) / max(total - warm, 1)))
+
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, rate)
+        state = {"step": 0, "best": None, "history": [],
+                 "schedule": [{"from_step": 0, "epochs": cfg.epochs, "steps": total}]}
         ckpt = self.work / "checkpoint.pt"
         if ckpt.exists():
             saved = torch.load(ckpt, weights_only=False)
+            check_resumable(saved.get("config"), asdict(cfg), ckpt)
             self.head.load_state_dict(saved["head"])
             opt.load_state_dict(saved["optimizer"])
             sched.load_state_dict(saved["scheduler"])
             torch.set_rng_state(saved["torch_rng"])
             state = saved["state"]
+            schedule = state.setdefault("schedule", [])  # older checkpoints kept none
+            if not schedule:
+                schedule.append({"from_step": 0, "epochs": cfg.epochs, "steps": total})
+            if schedule[-1]["steps"] != total and state["step"] < total:
+                # A longer run than the saved one (a warm restart): from here the learning
+                # rate is the longer schedule's at this step, down to 0 at its end.
+                schedule.append({"from_step": state["step"], "epochs": cfg.epochs,
+                                 "steps": total})
+                for group in opt.param_groups:
+                    group["lr"] = group["initial_lr"] * rate(sched.last_epoch)
+                sched._last_lr = [g["lr"] for g in opt.param_groups]
+                self.log(f"extending the schedule to {total} steps ({cfg.epochs:g} epochs) "
+                         f"from step {state['step']}: learning rate "
+                         f"{sched.get_last_lr()[0]:.3g} from here, 0 at the end")
             self.log(f"resumed at step {state['step']} of {total}")
         started, last_save = time.monotonic(), time.monotonic()
         seen_loss, seen = 0.0, 0
@@ -202,7 +225,7 @@ class Trainer:
             if time.monotonic() - last_save > cfg.checkpoint_every_s or step == total:
                 _save_atomic({"head": self.head.state_dict(), "optimizer": opt.state_dict(),
                               "scheduler": sched.state_dict(), "torch_rng": torch.get_rng_state(),
-                              "state": state}, ckpt)
+                              "state": state, "config": asdict(cfg)}, ckpt)
                 last_save = time.monotonic()
         if not val:  # nothing to choose by: the last state is the result
             _save_atomic({"head": self.head.state_dict(), "step": state["step"]},
@@ -216,12 +239,45 @@ class Trainer:
         self.log(json.dumps(row))
 
 
+# Settings a resumed run may change: how long it runs and how often it reports.
+RESUMABLE_CHANGES = {"epochs", "max_steps", "eval_every", "log_every", "checkpoint_every_s"}
+
+
+def check_resumable(saved: dict | None, asked: dict, ckpt: Path) -> None:
+    """Refuse to resume a checkpoint with settings other than those it was trained with."""
+    if saved is None:
+        return  # written before checkpoints kept their settings
+    changed = sorted(k for k in asked if k not in RESUMABLE_CHANGES and saved.get(k) != asked[k])
+    if changed:
+        diff = ", ".join(f"{k}={saved.get(k)!r} there, {asked[k]!r} here" for k in changed)
+        raise SystemExit(f"{ckpt} was trained with other settings ({diff}). Run with the same "
+                         f"settings to resume it, or give another --work folder to start anew.")
+
+
 def _save_atomic(obj, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     torch.save(obj, tmp)
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _command(argv: Sequence[str], schedule: Sequence[dict]) -> str:
+    """The commands that made the weights: one per schedule, each resuming the one before."""
+    rest = []
+    skip = False
+    for a in argv:  # this run's arguments less its --epochs
+        if skip:
+            skip = False
+        elif a == "--epochs":
+            skip = True
+        elif not a.startswith("--epochs="):
+            rest.append(a)
+    runs = [" ".join(["python -m qa.reader.train", *rest, f"--epochs {part['epochs']:g}"])
+            for part in schedule]
+    if len(runs) == 1:
+        return runs[0]
+    return " && ".join(runs) + "  # each run resumes the one before and extends its schedule"
 
 
 def main(argv=None) -> None:
@@ -267,8 +323,7 @@ def main(argv=None) -> None:
     best = torch.load(args.work / "best.pt", weights_only=False)
     head.load_state_dict(best["head"])
     export(head, cfg, args.out, data=summary, history=state["history"],
-           command="python -m qa.reader.train " + " ".join(argv if argv is not None
-                                                            else sys.argv[1:]),
+           command=_command(argv if argv is not None else sys.argv[1:], state["schedule"]),
            best={k: best[k] for k in ("step", "f1", "em", "n") if k in best})
     log(f"exported the step-{best.get('step')} weights to {args.out}")
 
