@@ -229,6 +229,47 @@ def choose_threshold(rows, wa):
     return min(t for t, v in scores.items() if v >= top - 0.01)
 
 
+def validation_figures(cv, answerability, threshold, manifest: dict) -> dict:
+    """End-to-end figures on the weights' own validation questions (never trained on).
+
+    The decision is fitted on all the fitting sets, so these rows are in its sample, but the
+    choice is taken cross-validated and the network never saw them: the yardstick by which
+    one set of weights is compared with another, end to end over retrieved windows (training's
+    own validation reads the gold paragraph)."""
+    held = (manifest.get("data") or {}).get("validation") or {}
+    prefixes = tuple(held.get("xquad-vi dev articles") or ())
+    wiki = frozenset(held.get("vi-wiki train articles") or ())
+    docs = {}
+    for name, qpath, _corpus, _answerable in SETS:
+        if name in ("xquad-dev", "viwiki-train") and qpath.exists():
+            for line in qpath.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    q = json.loads(line)
+                    docs[(name, q["id"])] = q.get("doc") or ""
+
+    def is_held(r) -> bool:
+        base = r["set"].removesuffix("-gold")
+        doc = docs.get((base, r["id"]), "")
+        return (base == "xquad-dev" and bool(prefixes) and doc.startswith(prefixes)) or (
+            base == "viwiki-train" and doc in wiki)
+
+    out = {}
+    for name in ("xquad-dev", "viwiki-train"):
+        sub = [r for r in cv if r["set"] == name and is_held(r)]
+        near = [r for r in cv if r["set"] == name + "-gold" and is_held(r)]
+        if not sub:
+            continue
+        with_abstention, _ = evaluate(sub, answerability, threshold)
+        out[name] = {"n": len(sub),
+                     "network_f1": round(100 * float(np.mean([r["f1"] for r in sub])), 1),
+                     "chosen_f1_cross_validated": round(
+                         100 * float(np.mean([r["final_f1"] for r in sub])), 1),
+                     "with_abstention": round(100 * with_abstention, 1),
+                     "near_misses_refused": round(
+                         100 * evaluate(near, answerability, threshold)[1], 1) if near else None}
+    return out
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=100000)
@@ -301,11 +342,15 @@ def main(argv=None):
                 "in_sample": report}
     print(json.dumps({k: decision[k] for k in ("window", "prefer_rules", "confidence",
                                                "answerability", "abstain_threshold")}))
-    if not args.dry_run:
-        from qa.reader.weights_io import MANIFEST, default_folder
+    from qa.reader.weights_io import MANIFEST, default_folder
 
-        folder = args.weights or default_folder()
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    folder = args.weights or default_folder()
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    validation = validation_figures(cv, answerability, threshold, manifest)
+    for name, entry in validation.items():
+        print(f"validation {name}", json.dumps(entry))
+    decision["validation"] = validation
+    if not args.dry_run:
         manifest["decision"] = decision
         (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
