@@ -239,13 +239,10 @@ def validation_figures(cv, answerability, threshold, manifest: dict) -> dict:
     held = (manifest.get("data") or {}).get("validation") or {}
     prefixes = tuple(held.get("xquad-vi dev articles") or ())
     wiki = frozenset(held.get("vi-wiki train articles") or ())
-    docs = {}
-    for name, qpath, _corpus, _answerable in SETS:
-        if name in ("xquad-dev", "viwiki-train") and qpath.exists():
-            for line in qpath.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    q = json.loads(line)
-                    docs[(name, q["id"])] = q.get("doc") or ""
+    docs = {(name, q["id"]): q.get("doc") or ""
+            for name, qpath, _corpus, _answerable in SETS
+            if name in ("xquad-dev", "viwiki-train") and qpath.exists()
+            for q in read_jsonl(qpath)}
 
     def is_held(r) -> bool:
         base = r["set"].removesuffix("-gold")

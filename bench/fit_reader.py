@@ -70,10 +70,15 @@ def _without_gold(bot, question, row):
     k = bot.settings.top_k
     passages = [p for p in bot.search(question, k + 20)
                 if not p.doc_id.endswith(row["doc"])][:k]
-    norm = [normalize(a).lower() for a in row["answers"]]
-    if any(a in normalize(p.text).lower() for p in passages for a in norm):
+    if any(holds_answer(p.text, row["answers"]) for p in passages):
         return None
     return passages
+
+
+def holds_answer(text: str, answers) -> bool:
+    """Whether `text` holds one of `answers` (normalized, case folded)."""
+    folded = normalize(text).lower()
+    return any(normalize(a).lower() in folded for a in answers)
 
 
 def collect(name, qpath, corpus, answerable, limit, cache: Path):

@@ -19,21 +19,21 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import torch  # noqa: E402
+from fit_reader import holds_answer  # noqa: E402
 
-from embeddings import SentenceTransformerEmbedder  # noqa: E402
 from qa.assistant import Assistant  # noqa: E402
 from qa.reader import training_data as td  # noqa: E402
-from qa.reader.network import Lower, SpanHead  # noqa: E402
-from qa.reader.spans import WindowMaker  # noqa: E402
-from qa.reader.train import TrainConfig, Trainer, prepare  # noqa: E402
+from qa.reader.train import TrainConfig, Trainer, networks, prepare  # noqa: E402
 from qa.reader.weights_io import MANIFEST, default_folder, export  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 from qa.text import normalize  # noqa: E402
@@ -50,15 +50,13 @@ def retrieved_negatives(real, data: Path, cache: Path, per_question: int = 2):
                                           index_dir=cache / corpus.parent.name))
         bot.update_index()
         for ex in (e for e in real if e.source == source):
-            gold = [normalize(a).lower()
-                    for a in (ex.answers or (ex.context[ex.start:ex.end],))]
+            gold = ex.answers or (ex.context[ex.start:ex.end],)
             kept = 0
             for j, p in enumerate(bot.search(ex.question)):
-                text = normalize(p.text)
-                if any(g in text.lower() for g in gold) or (ex.doc and p.doc_id.endswith(ex.doc)):
+                if holds_answer(p.text, gold) or (ex.doc and p.doc_id.endswith(ex.doc)):
                     continue
                 out.append(td.QAExample(f"{ex.id}~neg{j}", source + "-neg", "vi", ex.question,
-                                        text, None, None, (), ex.doc))
+                                        normalize(p.text), None, None, (), ex.doc))
                 kept += 1
                 if kept == per_question:
                     break
@@ -75,7 +73,7 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, required=True, help="weights folder to write")
     ap.add_argument("--others", type=int, default=1500)
     args = ap.parse_args(argv)
-    torch.set_num_threads(2)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))  # as qa.reader.train does
     train_rows, val_rows, summary = td.assemble(args.data, seed=13)
     real = list({ex.id.split("#")[0]: ex for ex in train_rows if ex.source in SOURCES}.values())
     others = [ex for ex in train_rows if ex.lang != "vi"]
@@ -86,12 +84,8 @@ def main(argv=None) -> None:
     print(json.dumps({"questions": len(real), "negatives": len(negatives), "mix": len(mix)}),
           flush=True)
     cfg = TrainConfig(epochs=2.0, lr=2e-5, eval_every=100, log_every=20)
-    backbone, tokenizer = SentenceTransformerEmbedder(precision="float32").backbone()
-    head = SpanHead.from_backbone(backbone, cfg.lower_layers, cfg.dropout)
+    head, lower, maker = networks(cfg)
     head.load_state_dict(torch.load(args.start, weights_only=False)["head"])
-    lower = Lower(SentenceTransformerEmbedder(precision="int8").backbone()[0], cfg.lower_layers)
-    del backbone
-    maker = WindowMaker(tokenizer, cfg.max_length, cfg.question_tokens)
     state = Trainer(cfg, head, lower, maker, args.work, lambda m: print(m, flush=True)).run(
         prepare(mix, maker), prepare(val_rows, maker))
     shipped = json.loads((default_folder() / MANIFEST).read_text(encoding="utf-8"))

@@ -174,10 +174,9 @@ class Trainer:
                                  "steps": total})
                 for group in opt.param_groups:
                     group["lr"] = group["initial_lr"] * rate(sched.last_epoch)
-                sched._last_lr = [g["lr"] for g in opt.param_groups]
                 self.log(f"extending the schedule to {total} steps ({cfg.epochs:g} epochs) "
                          f"from step {state['step']}: learning rate "
-                         f"{sched.get_last_lr()[0]:.3g} from here, 0 at the end")
+                         f"{opt.param_groups[0]['lr']:.3g} from here, 0 at the end")
             self.log(f"resumed at step {state['step']} of {total}")
         started, last_save = time.monotonic(), time.monotonic()
         seen_loss, seen = 0.0, 0
@@ -280,8 +279,19 @@ def _command(argv: Sequence[str], schedule: Sequence[dict]) -> str:
     return " && ".join(runs) + "  # each run resumes the one before and extends its schedule"
 
 
-def main(argv=None) -> None:
+def networks(cfg: TrainConfig) -> tuple[SpanHead, Lower, WindowMaker]:
+    """The head to train (the backbone's upper layers, float32), the shared frozen lower
+    layers (int8, as the app runs them) and the window maker of the backbone's tokenizer."""
     from embeddings import SentenceTransformerEmbedder
+
+    backbone, tokenizer = SentenceTransformerEmbedder(precision="float32").backbone()
+    head = SpanHead.from_backbone(backbone, cfg.lower_layers, cfg.dropout)
+    del backbone  # only the head's copy of the upper layers is kept
+    lower = Lower(SentenceTransformerEmbedder(precision="int8").backbone()[0], cfg.lower_layers)
+    return head, lower, WindowMaker(tokenizer, cfg.max_length, cfg.question_tokens)
+
+
+def main(argv=None) -> None:
     from qa.reader import training_data as td
     from qa.reader.weights_io import export
 
@@ -307,13 +317,7 @@ def main(argv=None) -> None:
     train_rows, val_rows, summary = td.assemble(args.data, seed=cfg.seed)
     (args.work / "data.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     log(json.dumps({"data": summary["counts"]}))
-    float_model = SentenceTransformerEmbedder(precision="float32")
-    backbone, tokenizer = float_model.backbone()
-    head = SpanHead.from_backbone(backbone, cfg.lower_layers, cfg.dropout)
-    shared = SentenceTransformerEmbedder(precision="int8")
-    lower = Lower(shared.backbone()[0], cfg.lower_layers)
-    del float_model, backbone
-    maker = WindowMaker(tokenizer, cfg.max_length, cfg.question_tokens)
+    head, lower, maker = networks(cfg)
     train = prepare(train_rows, maker)
     val = prepare(val_rows, maker)
     log(json.dumps({"windows": {"train": len(train), "val": len(val)}, "config": asdict(cfg)}))
