@@ -10,7 +10,8 @@ Training (qa.reader.train) shows the network windows of the answer's own paragra
 of them without the answer. Here each Vietnamese training question (XQuAD-vi dev, MLQA-vi dev,
 vi-wiki train, less the validation articles) is searched over its own corpus (the fitting
 indexes in `.qa/fit/`, as bench/fit_reader.py builds them) and up to two retrieved passages
-that hold no gold answer and are not its article become unanswerable examples. The mix: the
+that hold no gold answer, are not its article and are not an article kept from training (test
+splits, validation: `training_data.held_out_docs`) become unanswerable examples. The mix: the
 questions once, their negatives, 1,500 rows of the other languages; 2 passes at lr 2e-5 from
 the given head (about 17 minutes on 2 cores). docs/benchmarks.md has what it measured.
 """
@@ -43,20 +44,26 @@ SOURCES = {"xquad-vi-dev": "xquad-vi/corpus", "mlqa-vi-dev": "mlqa-vi-dev/corpus
 
 
 def retrieved_negatives(real, data: Path, cache: Path, per_question: int = 2):
+    """Up to `per_question` unanswerable examples per question: passages retrieved for it over
+    its own corpus that hold no gold answer, are not its article, and are not an article kept
+    from training (test splits, validation: `training_data.held_out_docs`)."""
+    held = td.held_out_docs(data)
     out = []
     for source, folder in SOURCES.items():
         corpus = data / folder
         bot = Assistant(Settings.from_env(corpus=(corpus,), reader="rules",
                                           index_dir=cache / corpus.parent.name))
         bot.update_index()
+        never = held[corpus.parent.name]
         for ex in (e for e in real if e.source == source):
             gold = ex.answers or (ex.context[ex.start:ex.end],)
             kept = 0
             for j, p in enumerate(bot.search(ex.question)):
-                if holds_answer(p.text, gold) or (ex.doc and p.doc_id.endswith(ex.doc)):
+                doc = Path(p.doc_id).name
+                if doc in never or doc == ex.doc or holds_answer(p.text, gold):
                     continue
                 out.append(td.QAExample(f"{ex.id}~neg{j}", source + "-neg", "vi", ex.question,
-                                        normalize(p.text), None, None, (), ex.doc))
+                                        normalize(p.text), None, None, (), doc))
                 kept += 1
                 if kept == per_question:
                     break

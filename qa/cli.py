@@ -12,6 +12,7 @@ from pathlib import Path
 
 from qa.errors import IndexCorruptError, IndexMismatchError, QAError
 from qa.formatting import LOW_CONFIDENCE_HINT, confidence_level
+from qa.settings import READERS, Settings
 
 # What a person reads first about an index that must be rebuilt; the command follows, then the
 # English details.
@@ -32,7 +33,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="retrieval mode (QA_RETRIEVAL_MODE; default hybrid)")
     p.add_argument("--dense-weight", type=float, default=None,
                    help="weight of the cosine beside normalized BM25 (default: per model)")
-    p.add_argument("--reader", choices=["neural", "rules"], default=None,
+    p.add_argument("--reader", choices=READERS, default=None,
                    help="the reader (QA_READER; default neural; rules is the fast rule reader)")
     p.add_argument("-v", "--verbose", action="store_true")
 
@@ -64,8 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args, corpus=None):
-    from qa.settings import Settings
-
     return Settings.from_env(corpus=tuple(corpus or args.corpus or ()) or None,
                              index_dir=args.index_dir, embedding_model=args.model,
                              retrieval_mode=args.mode, dense_weight=args.dense_weight,

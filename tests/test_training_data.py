@@ -114,3 +114,31 @@ def test_the_mix_never_holds_what_is_kept_for_reporting():
     assert not train_ids & {ex.id for ex in val}  # validation questions are never trained on
     assert summary["counts"]["train"] == len(train) and summary["counts"]["validation"] == len(val)
     assert {ex.lang for ex in train} >= {"vi", "en", "zh", "ja"}
+
+
+def test_held_out_docs_name_the_test_and_validation_articles(tmp_path):
+    def questions(path: Path, docs: list[str]) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(json.dumps({"id": f"q{i}", "question": "?", "answers": ["a"],
+                                            "doc": d}) + "\n" for i, d in enumerate(docs)),
+                        encoding="utf-8")
+
+    questions(tmp_path / "xquad-vi/questions_test.jsonl", ["30_Test.txt"])
+    questions(tmp_path / "xquad-vi/questions_dev.jsonl", ["01_Dev.txt", "21_Val.txt", "21_Val.txt"])
+    questions(tmp_path / "vi-wiki-handwritten/questions_test.jsonl", ["w-test.txt"])
+    wiki_train = [f"w{i:02d}.txt" for i in range(td.VALIDATION_VI_WIKI + 3)]
+    questions(tmp_path / "vi-wiki-handwritten/questions_train.jsonl", wiki_train + ["w-test.txt"])
+    held = td.held_out_docs(tmp_path)
+    assert held["xquad-vi"] == {"30_Test.txt", "21_Val.txt"}
+    # the last articles of vi-wiki train are validation; a test paragraph is never counted in
+    assert held["vi-wiki-handwritten"] == {"w-test.txt", *wiki_train[3:]}
+    assert held["mlqa-vi-dev"] == set()
+
+
+@pytest.mark.skipif(not (DATA / "xquad-vi").is_dir(), reason=f"{DATA} is absent")
+def test_held_out_docs_hold_every_validation_article_and_no_training_one():
+    train, val, _ = td.assemble(DATA)
+    held = td.held_out_docs(DATA)
+    every = held["xquad-vi"] | held["vi-wiki-handwritten"]
+    assert {ex.doc for ex in val} <= every
+    assert not {ex.doc for ex in train if ex.source in ("xquad-vi-dev", "vi-wiki-train")} & every

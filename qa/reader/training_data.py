@@ -242,6 +242,24 @@ def _doc_names(path: Path) -> list[str]:
     return seen
 
 
+def _wiki_validation(wiki: Path, test_docs: frozenset[str]) -> frozenset[str]:
+    docs = [d for d in _doc_names(wiki / "questions_train.jsonl") if d not in test_docs]
+    return frozenset(docs[-VALIDATION_VI_WIKI:])
+
+
+def held_out_docs(data: Path) -> dict[str, frozenset[str]]:
+    """Per corpus folder under `data`, the articles no training example may be cut from, not
+    even as a context without the answer: the test splits' and the validation articles."""
+    xquad, wiki = data / "xquad-vi", data / "vi-wiki-handwritten"
+    xquad_test = frozenset(_doc_names(xquad / "questions_test.jsonl"))
+    wiki_test = frozenset(_doc_names(wiki / "questions_test.jsonl"))
+    xquad_val = frozenset(d for d in _doc_names(xquad / "questions_dev.jsonl")
+                          if d.startswith(VALIDATION_XQUAD_DEV))
+    return {"xquad-vi": xquad_test | xquad_val,
+            "vi-wiki-handwritten": wiki_test | _wiki_validation(wiki, wiki_test),
+            "mlqa-vi-dev": frozenset()}
+
+
 def assemble(data: Path, seed: int = 13) -> tuple[list[QAExample], list[QAExample], dict]:
     """The training rows, the held-out validation rows, and a summary for the manifest."""
     rng = random.Random(seed)
@@ -249,8 +267,7 @@ def assemble(data: Path, seed: int = 13) -> tuple[list[QAExample], list[QAExampl
     # never touched: XQuAD-vi test articles, vi-wiki test paragraphs
     xquad_test_docs = frozenset(_doc_names(xquad / "questions_test.jsonl"))
     wiki_test_docs = frozenset(_doc_names(wiki / "questions_test.jsonl"))
-    wiki_docs = [d for d in _doc_names(wiki / "questions_train.jsonl") if d not in wiki_test_docs]
-    wiki_val = frozenset(wiki_docs[-VALIDATION_VI_WIKI:])
+    wiki_val = _wiki_validation(wiki, wiki_test_docs)
     xquad_dev = fitting_rows(xquad / "questions_dev.jsonl", xquad / "corpus", "xquad-vi-dev",
                              xquad_test_docs)
     wiki_rows = fitting_rows(wiki / "questions_train.jsonl", wiki / "corpus", "vi-wiki-train",
