@@ -29,8 +29,8 @@ from qa.conversation import resolve_followup  # noqa: E402
 from qa.evaluation import f1, read_jsonl  # noqa: E402
 from qa.reader.features import ANSWERABILITY, FEATURES, answerability  # noqa: E402
 from qa.reader.rules import RuleReader, _tidy  # noqa: E402
+from qa.reader.training_data import holds_answer  # noqa: E402
 from qa.settings import Settings  # noqa: E402
-from qa.text import normalize  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 DATA = SHARED / "data"
@@ -73,12 +73,6 @@ def _without_gold(bot, question, row):
     if any(holds_answer(p.text, row["answers"]) for p in passages):
         return None
     return passages
-
-
-def holds_answer(text: str, answers) -> bool:
-    """Whether `text` holds one of `answers` (normalized, case folded)."""
-    folded = normalize(text).lower()
-    return any(normalize(a).lower() in folded for a in answers)
 
 
 def collect(name, qpath, corpus, answerable, limit, cache: Path):

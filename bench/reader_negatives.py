@@ -30,44 +30,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import torch  # noqa: E402
-from fit_reader import holds_answer  # noqa: E402
 
-from qa.assistant import Assistant  # noqa: E402
 from qa.reader import training_data as td  # noqa: E402
 from qa.reader.train import TrainConfig, Trainer, networks, prepare  # noqa: E402
 from qa.reader.weights_io import MANIFEST, default_folder, export  # noqa: E402
-from qa.settings import Settings  # noqa: E402
-from qa.text import normalize  # noqa: E402
 
 SOURCES = {"xquad-vi-dev": "xquad-vi/corpus", "mlqa-vi-dev": "mlqa-vi-dev/corpus",
            "vi-wiki-train": "vi-wiki-handwritten/corpus"}
-
-
-def retrieved_negatives(real, data: Path, cache: Path, per_question: int = 2):
-    """Up to `per_question` unanswerable examples per question: passages retrieved for it over
-    its own corpus that hold no gold answer, are not its article, and are not an article kept
-    from training (test splits, validation: `training_data.held_out_docs`)."""
-    held = td.held_out_docs(data)
-    out = []
-    for source, folder in SOURCES.items():
-        corpus = data / folder
-        bot = Assistant(Settings.from_env(corpus=(corpus,), reader="rules",
-                                          index_dir=cache / corpus.parent.name))
-        bot.update_index()
-        never = held[corpus.parent.name]
-        for ex in (e for e in real if e.source == source):
-            gold = ex.answers or (ex.context[ex.start:ex.end],)
-            kept = 0
-            for j, p in enumerate(bot.search(ex.question)):
-                doc = Path(p.doc_id).name
-                if doc in never or doc == ex.doc or holds_answer(p.text, gold):
-                    continue
-                out.append(td.QAExample(f"{ex.id}~neg{j}", source + "-neg", "vi", ex.question,
-                                        normalize(p.text), None, None, (), doc))
-                kept += 1
-                if kept == per_question:
-                    break
-    return out
 
 
 def main(argv=None) -> None:
@@ -84,7 +53,13 @@ def main(argv=None) -> None:
     train_rows, val_rows, summary = td.assemble(args.data, seed=13)
     real = list({ex.id.split("#")[0]: ex for ex in train_rows if ex.source in SOURCES}.values())
     others = [ex for ex in train_rows if ex.lang != "vi"]
-    negatives = retrieved_negatives(real, args.data, args.cache)
+    held = td.held_out_docs(args.data)
+    negatives = []
+    for source, folder in SOURCES.items():
+        corpus = args.data / folder
+        negatives += td.retrieved_negatives([ex for ex in real if ex.source == source], corpus,
+                                            args.cache / corpus.parent.name,
+                                            held[corpus.parent.name])
     rng = random.Random(13)
     mix = real + negatives + rng.sample(others, args.others)
     rng.shuffle(mix)

@@ -171,6 +171,13 @@ def test_a_checkpoint_is_not_resumed_with_other_settings(tiny, tmp_path):
         train(tiny, tmp_path, config(epochs=2.0, lr=1e-3))
 
 
+def test_a_setting_added_since_a_checkpoint_counts_as_its_default():
+    saved = {k: v for k, v in vars(config()).items() if k != "retrieved_negatives"}
+    train_mod.check_resumable(saved, vars(config()), Path("old.pt"))  # resumes
+    with pytest.raises(SystemExit, match="retrieved_negatives=0 there, 2 here"):
+        train_mod.check_resumable(saved, vars(config(retrieved_negatives=2)), Path("old.pt"))
+
+
 # --- weights and manifest ---------------------------------------------------------------
 
 

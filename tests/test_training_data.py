@@ -142,3 +142,29 @@ def test_held_out_docs_hold_every_validation_article_and_no_training_one():
     every = held["xquad-vi"] | held["vi-wiki-handwritten"]
     assert {ex.doc for ex in val} <= every
     assert not {ex.doc for ex in train if ex.source in ("xquad-vi-dev", "vi-wiki-train")} & every
+
+
+def test_retrieved_negatives_are_passages_that_do_not_answer(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    articles = {
+        "a.txt": "Xã Tân Lập giảm nghèo\n\nNăm 2024, xã Tân Lập còn 86 hộ nghèo, giảm 40 hộ.",
+        "b.txt": "Xã Tân Lập làm đường\n\nXã Tân Lập khánh thành con đường liên thôn dài 3 km.",
+        "c.txt": "Hộ nghèo ở Tân Lập\n\nCác hộ nghèo xã Tân Lập được hỗ trợ giống cây trồng.",
+        "d.txt": "Tin vắn\n\nTheo báo cáo, xã Tân Lập còn 86 hộ nghèo vào cuối năm.",
+    }
+    for name, text in articles.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    context = articles["a.txt"].split("\n\n")[1]
+    start = context.index("86")
+    ex = td.QAExample("q1", "toy", "vi", "Xã Tân Lập còn bao nhiêu hộ nghèo?", context, start,
+                      start + len("86 hộ nghèo"), ("86 hộ nghèo",), "a.txt")
+    every = td.retrieved_negatives([ex], corpus, tmp_path / "index", per_question=5)
+    # not its own article, not d (it holds the answer): b and c
+    assert sorted(n.doc for n in every) == ["b.txt", "c.txt"]
+    assert all(n.start is None and n.answers == () and n.question == ex.question
+               and "86" not in n.context for n in every)
+    kept = td.retrieved_negatives([ex], corpus, tmp_path / "index", never=frozenset({"c.txt"}),
+                                  per_question=5)
+    assert [n.doc for n in kept] == ["b.txt"]
+    assert len(td.retrieved_negatives([ex], corpus, tmp_path / "index", per_question=1)) == 1

@@ -54,6 +54,9 @@ class TrainConfig:
     checkpoint_every_s: float = 300.0
     precision: str = "auto"  # float32 | bfloat16 | auto (bfloat16 where the CPU has it)
     max_steps: int | None = None  # stop early (a pilot, or a test)
+    # per Vietnamese training question, that many passages retrieved for it over its corpus
+    # that do not answer it, as unanswerable examples (training_data.retrieved_negatives)
+    retrieved_negatives: int = 0
 
 
 def cpu_has_bf16() -> bool:
@@ -246,9 +249,12 @@ def check_resumable(saved: dict | None, asked: dict, ckpt: Path) -> None:
     """Refuse to resume a checkpoint with settings other than those it was trained with."""
     if saved is None:
         return  # written before checkpoints kept their settings
-    changed = sorted(k for k in asked if k not in RESUMABLE_CHANGES and saved.get(k) != asked[k])
+    default = asdict(TrainConfig())  # a setting added since the checkpoint: its default then
+    changed = sorted(k for k in asked if k not in RESUMABLE_CHANGES
+                     and saved.get(k, default.get(k)) != asked[k])
     if changed:
-        diff = ", ".join(f"{k}={saved.get(k)!r} there, {asked[k]!r} here" for k in changed)
+        diff = ", ".join(f"{k}={saved.get(k, default.get(k))!r} there, {asked[k]!r} here"
+                         for k in changed)
         raise SystemExit(f"{ckpt} was trained with other settings ({diff}). Run with the same "
                          f"settings to resume it, or give another --work folder to start anew.")
 
@@ -314,7 +320,9 @@ def main(argv=None) -> None:
     def log(msg: str) -> None:
         print(msg, flush=True)
 
-    train_rows, val_rows, summary = td.assemble(args.data, seed=cfg.seed)
+    train_rows, val_rows, summary = td.assemble(args.data, seed=cfg.seed,
+                                                negatives_per_question=cfg.retrieved_negatives,
+                                                index_home=root / ".qa" / "fit")
     (args.work / "data.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     log(json.dumps({"data": summary["counts"]}))
     head, lower, maker = networks(cfg)

@@ -21,7 +21,7 @@ import gzip
 import json
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -260,8 +260,49 @@ def held_out_docs(data: Path) -> dict[str, frozenset[str]]:
             "mlqa-vi-dev": frozenset()}
 
 
-def assemble(data: Path, seed: int = 13) -> tuple[list[QAExample], list[QAExample], dict]:
-    """The training rows, the held-out validation rows, and a summary for the manifest."""
+def holds_answer(text: str, answers: Iterable[str]) -> bool:
+    """Whether `text` holds one of `answers` (normalized, case folded)."""
+    folded = normalize(text).lower()
+    return any(normalize(a).lower() in folded for a in answers)
+
+
+def retrieved_negatives(examples: Sequence[QAExample], corpus: Path, index_dir: Path,
+                        never: frozenset[str] = frozenset(),
+                        per_question: int = 2) -> list[QAExample]:
+    """Unanswerable examples for the answerable `examples`: up to `per_question` of the
+    passages the engine retrieves for each question over `corpus` (its index kept in
+    `index_dir`) that hold no gold answer, are not the question's article and are none of the
+    articles `never` (test splits, validation: `held_out_docs`). Training shows the network
+    windows of the answer's own paragraph; these teach its no-answer score the passages it
+    will really read beside the right one."""
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    bot = Assistant(Settings.from_env(corpus=(corpus,), reader="rules", index_dir=index_dir))
+    bot.update_index()
+    out = []
+    for ex in examples:
+        gold = ex.answers or (ex.context[ex.start:ex.end],)
+        kept = 0
+        for j, p in enumerate(bot.search(ex.question)):
+            doc = Path(p.doc_id).name
+            if doc in never or doc == ex.doc or holds_answer(p.text, gold):
+                continue
+            out.append(QAExample(f"{ex.id}~neg{j}", ex.source + "-neg", ex.lang, ex.question,
+                                 normalize(p.text), None, None, (), doc))
+            kept += 1
+            if kept == per_question:
+                break
+    return out
+
+
+def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
+             index_home: Path | None = None) -> tuple[list[QAExample], list[QAExample], dict]:
+    """The training rows, the held-out validation rows, and a summary for the manifest.
+
+    `negatives_per_question`: also that many `retrieved_negatives` per Vietnamese training
+    question, each once, retrieved over its own corpus with the indexes under `index_home`
+    (default `.qa/fit`, as bench/fit_reader.py keeps them; built on first use)."""
     rng = random.Random(seed)
     xquad, mlqa, wiki = data / "xquad-vi", data / "mlqa-vi-dev", data / "vi-wiki-handwritten"
     # never touched: XQuAD-vi test articles, vi-wiki test paragraphs
@@ -291,7 +332,16 @@ def assemble(data: Path, seed: int = 13) -> tuple[list[QAExample], list[QAExampl
     synthetic = synthetic_rows(texts, rng, SYNTHETIC_PER_ARTICLE)
     others = qa_train_rows(data / "qa-train", LANGUAGE_LIMITS, rng)
     repeated = [replace(ex, id=f"{ex.id}#{r}") for ex in real for r in range(VIETNAMESE_REPEATS)]
-    train = repeated + synthetic + others
+    negatives: list[QAExample] = []
+    if negatives_per_question > 0:
+        held = held_out_docs(data)
+        home = Path(".qa") / "fit" if index_home is None else index_home
+        for folder, source in ((xquad, "xquad-vi-dev"), (mlqa, "mlqa-vi-dev"),
+                               (wiki, "vi-wiki-train")):
+            negatives += retrieved_negatives([ex for ex in real if ex.source == source],
+                                             folder / "corpus", home / folder.name,
+                                             held[folder.name], negatives_per_question)
+    train = repeated + synthetic + others + negatives
     rng.shuffle(train)
     counts: dict[str, int] = {}
     for ex in train:
@@ -299,7 +349,8 @@ def assemble(data: Path, seed: int = 13) -> tuple[list[QAExample], list[QAExampl
         counts[key] = counts.get(key, 0) + 1
     summary = {"counts": {"train": len(train), "validation": len(val),
                           "vietnamese_real": len(real), "vietnamese_repeats": VIETNAMESE_REPEATS,
-                          "synthetic": len(synthetic), "other_languages": len(others)},
+                          "synthetic": len(synthetic), "other_languages": len(others),
+                          **({"retrieved_negatives": len(negatives)} if negatives else {})},
                "by_source": dict(sorted(counts.items())),
                "validation": {"xquad-vi dev articles": list(VALIDATION_XQUAD_DEV),
                               "vi-wiki train articles": sorted(wiki_val)},
