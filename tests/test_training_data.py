@@ -141,7 +141,33 @@ def test_held_out_docs_hold_every_validation_article_and_no_training_one():
     held = td.held_out_docs(DATA)
     every = held["xquad-vi"] | held["vi-wiki-handwritten"]
     assert {ex.doc for ex in val} <= every
-    assert not {ex.doc for ex in train if ex.source in ("xquad-vi-dev", "vi-wiki-train")} & every
+    assert not {ex.doc for ex in train if ex.doc} & every  # synthetic rows included
+
+
+@pytest.mark.skipif(not (DATA / "xquad-vi").is_dir(), reason=f"{DATA} is absent")
+def test_assemble_asks_each_corpus_for_negatives_once_and_keeps_them(tmp_path, monkeypatch):
+    calls = []
+
+    def fake(examples, corpus, index_dir, never=frozenset(), per_question=2):
+        calls.append((corpus.parent.name, index_dir, never, per_question,
+                      {ex.source for ex in examples}))
+        return [td.QAExample(f"{corpus.parent.name}~neg", "x-neg", "vi", "?", "văn bản", None,
+                             None, (), "other.txt")]
+
+    monkeypatch.setattr(td, "retrieved_negatives", fake)
+    plain, _, summary = td.assemble(DATA)
+    assert not calls and "retrieved_negatives" not in summary["counts"]
+    cache = tmp_path / "negatives.jsonl"
+    train, _, summary = td.assemble(DATA, negatives_per_question=2, index_home=tmp_path,
+                                    negatives_cache=cache)
+    held = td.held_out_docs(DATA)
+    assert [c[:4] for c in calls] == [(name, tmp_path / name, held[name], 2) for name in
+                                      ("xquad-vi", "mlqa-vi-dev", "vi-wiki-handwritten")]
+    assert [c[4] for c in calls] == [{"xquad-vi-dev"}, {"mlqa-vi-dev"}, {"vi-wiki-train"}]
+    assert len(train) == len(plain) + 3 and summary["counts"]["retrieved_negatives"] == 3
+    calls.clear()
+    again, _, _ = td.assemble(DATA, negatives_per_question=2, negatives_cache=cache)
+    assert not calls and again == train  # read back from the cache, the same rows in order
 
 
 def test_retrieved_negatives_are_passages_that_do_not_answer(tmp_path):

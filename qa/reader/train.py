@@ -54,8 +54,9 @@ class TrainConfig:
     checkpoint_every_s: float = 300.0
     precision: str = "auto"  # float32 | bfloat16 | auto (bfloat16 where the CPU has it)
     max_steps: int | None = None  # stop early (a pilot, or a test)
-    # per Vietnamese training question, that many passages retrieved for it over its corpus
-    # that do not answer it, as unanswerable examples (training_data.retrieved_negatives)
+    # per Vietnamese training question, up to that many passages retrieved for it over its
+    # corpus that do not answer it, as unanswerable examples (training_data.retrieved_negatives;
+    # kept in the work folder's negatives.jsonl, so a resumed run reads the same rows)
     retrieved_negatives: int = 0
 
 
@@ -322,7 +323,8 @@ def main(argv=None) -> None:
 
     train_rows, val_rows, summary = td.assemble(args.data, seed=cfg.seed,
                                                 negatives_per_question=cfg.retrieved_negatives,
-                                                index_home=root / ".qa" / "fit")
+                                                index_home=root / ".qa" / "fit",
+                                                negatives_cache=args.work / "negatives.jsonl")
     (args.work / "data.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     log(json.dumps({"data": summary["counts"]}))
     head, lower, maker = networks(cfg)

@@ -22,7 +22,7 @@ import json
 import random
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from qa.text import TOKEN_RE, canonical, normalize, sentence_spans
@@ -270,7 +270,8 @@ def retrieved_negatives(examples: Sequence[QAExample], corpus: Path, index_dir: 
                         never: frozenset[str] = frozenset(),
                         per_question: int = 2) -> list[QAExample]:
     """Unanswerable examples for the answerable `examples`: up to `per_question` of the
-    passages the engine retrieves for each question over `corpus` (its index kept in
+    passages the engine retrieves for each question (its top 5, the passages the reader
+    reads) over `corpus` (its index kept in
     `index_dir`) that hold no gold answer, are not the question's article and are none of the
     articles `never` (test splits, validation: `held_out_docs`). Training shows the network
     windows of the answer's own paragraph; these teach its no-answer score the passages it
@@ -278,7 +279,8 @@ def retrieved_negatives(examples: Sequence[QAExample], corpus: Path, index_dir: 
     from qa.assistant import Assistant
     from qa.settings import Settings
 
-    bot = Assistant(Settings.from_env(corpus=(corpus,), reader="rules", index_dir=index_dir))
+    # the default engine, whatever QA_* variables say: the rows must not depend on them
+    bot = Assistant(Settings(corpus=(corpus,), reader="rules", index_dir=index_dir))
     bot.update_index()
     out = []
     for ex in examples:
@@ -296,19 +298,35 @@ def retrieved_negatives(examples: Sequence[QAExample], corpus: Path, index_dir: 
     return out
 
 
+def _write_examples(rows: Sequence[QAExample], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(asdict(ex), ensure_ascii=False) + "\n" for ex in rows),
+                   encoding="utf-8")
+    tmp.replace(path)
+
+
+def _read_examples(path: Path) -> list[QAExample]:
+    return [QAExample(**{**row, "answers": tuple(row["answers"])}) for row in read_jsonl(path)]
+
+
 def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
-             index_home: Path | None = None) -> tuple[list[QAExample], list[QAExample], dict]:
+             index_home: Path | None = None,
+             negatives_cache: Path | None = None) -> tuple[list[QAExample], list[QAExample], dict]:
     """The training rows, the held-out validation rows, and a summary for the manifest.
 
-    `negatives_per_question`: also that many `retrieved_negatives` per Vietnamese training
-    question, each once, retrieved over its own corpus with the indexes under `index_home`
-    (default `.qa/fit`, as bench/fit_reader.py keeps them; built on first use)."""
+    `negatives_per_question`: also up to that many `retrieved_negatives` per Vietnamese
+    training question, each once, retrieved over its own corpus with the indexes under
+    `index_home` (default the repository's `.qa/fit`, where bench/fit_reader.py keeps them;
+    built on first use). `negatives_cache`: a JSONL file that keeps them, written on the first
+    call and read on the next, so a resumed training sees the very rows it started with."""
     rng = random.Random(seed)
     xquad, mlqa, wiki = data / "xquad-vi", data / "mlqa-vi-dev", data / "vi-wiki-handwritten"
     # never touched: XQuAD-vi test articles, vi-wiki test paragraphs
     xquad_test_docs = frozenset(_doc_names(xquad / "questions_test.jsonl"))
     wiki_test_docs = frozenset(_doc_names(wiki / "questions_test.jsonl"))
     wiki_val = _wiki_validation(wiki, wiki_test_docs)
+    held = held_out_docs(data)
     xquad_dev = fitting_rows(xquad / "questions_dev.jsonl", xquad / "corpus", "xquad-vi-dev",
                              xquad_test_docs)
     wiki_rows = fitting_rows(wiki / "questions_train.jsonl", wiki / "corpus", "vi-wiki-train",
@@ -323,9 +341,9 @@ def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
     from qa.corpus import load_corpus
 
     texts = []
-    for folder, skip in ((xquad / "corpus", xquad_test_docs | val_docs),
-                         (mlqa / "corpus", frozenset()),
-                         (wiki / "corpus", wiki_test_docs | wiki_val)):
+    for folder, skip in ((xquad / "corpus", held["xquad-vi"] | val_docs),
+                         (mlqa / "corpus", held["mlqa-vi-dev"]),
+                         (wiki / "corpus", held["vi-wiki-handwritten"])):
         for doc in load_corpus(folder):
             if Path(doc.doc_id).name not in skip:
                 texts.append((Path(doc.doc_id).name, doc.text))
@@ -333,14 +351,18 @@ def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
     others = qa_train_rows(data / "qa-train", LANGUAGE_LIMITS, rng)
     repeated = [replace(ex, id=f"{ex.id}#{r}") for ex in real for r in range(VIETNAMESE_REPEATS)]
     negatives: list[QAExample] = []
-    if negatives_per_question > 0:
-        held = held_out_docs(data)
-        home = Path(".qa") / "fit" if index_home is None else index_home
+    if negatives_per_question > 0 and negatives_cache is not None and negatives_cache.exists():
+        negatives = _read_examples(negatives_cache)
+    elif negatives_per_question > 0:
+        home = Path(__file__).resolve().parents[2] / ".qa" / "fit" if index_home is None \
+            else index_home
         for folder, source in ((xquad, "xquad-vi-dev"), (mlqa, "mlqa-vi-dev"),
                                (wiki, "vi-wiki-train")):
             negatives += retrieved_negatives([ex for ex in real if ex.source == source],
                                              folder / "corpus", home / folder.name,
                                              held[folder.name], negatives_per_question)
+        if negatives_cache is not None:
+            _write_examples(negatives, negatives_cache)
     train = repeated + synthetic + others + negatives
     rng.shuffle(train)
     counts: dict[str, int] = {}
