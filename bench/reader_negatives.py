@@ -35,8 +35,7 @@ from qa.reader import training_data as td  # noqa: E402
 from qa.reader.train import TrainConfig, Trainer, networks, prepare  # noqa: E402
 from qa.reader.weights_io import MANIFEST, default_folder, export  # noqa: E402
 
-SOURCES = {"xquad-vi-dev": "xquad-vi/corpus", "mlqa-vi-dev": "mlqa-vi-dev/corpus",
-           "vi-wiki-train": "vi-wiki-handwritten/corpus"}
+SOURCES = ("xquad-vi-dev", "mlqa-vi-dev", "vi-wiki-train")
 
 
 def main(argv=None) -> None:
@@ -53,13 +52,7 @@ def main(argv=None) -> None:
     train_rows, val_rows, summary = td.assemble(args.data, seed=13)
     real = list({ex.id.split("#")[0]: ex for ex in train_rows if ex.source in SOURCES}.values())
     others = [ex for ex in train_rows if ex.lang != "vi"]
-    held = td.held_out_docs(args.data)
-    negatives = []
-    for source, folder in SOURCES.items():
-        corpus = args.data / folder
-        negatives += td.retrieved_negatives([ex for ex in real if ex.source == source], corpus,
-                                            args.cache / corpus.parent.name,
-                                            held[corpus.parent.name])
+    negatives = td.corpus_negatives(real, args.data, args.cache)
     rng = random.Random(13)
     mix = real + negatives + rng.sample(others, args.others)
     rng.shuffle(mix)

@@ -298,6 +298,20 @@ def retrieved_negatives(examples: Sequence[QAExample], corpus: Path, index_dir: 
     return out
 
 
+def corpus_negatives(real: Sequence[QAExample], data: Path, index_home: Path,
+                     per_question: int = 2) -> list[QAExample]:
+    """`retrieved_negatives` for the Vietnamese fitting questions `real`, each over its own
+    corpus under `data` (indexes in `index_home`), never from a `held_out_docs` article."""
+    held = held_out_docs(data)
+    out: list[QAExample] = []
+    for folder, source in (("xquad-vi", "xquad-vi-dev"), ("mlqa-vi-dev", "mlqa-vi-dev"),
+                           ("vi-wiki-handwritten", "vi-wiki-train")):
+        out += retrieved_negatives([ex for ex in real if ex.source == source],
+                                   data / folder / "corpus", index_home / folder,
+                                   held[folder], per_question)
+    return out
+
+
 def _write_examples(rows: Sequence[QAExample], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
@@ -356,11 +370,7 @@ def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
     elif negatives_per_question > 0:
         home = Path(__file__).resolve().parents[2] / ".qa" / "fit" if index_home is None \
             else index_home
-        for folder, source in ((xquad, "xquad-vi-dev"), (mlqa, "mlqa-vi-dev"),
-                               (wiki, "vi-wiki-train")):
-            negatives += retrieved_negatives([ex for ex in real if ex.source == source],
-                                             folder / "corpus", home / folder.name,
-                                             held[folder.name], negatives_per_question)
+        negatives = corpus_negatives(real, data, home, negatives_per_question)
         if negatives_cache is not None:
             _write_examples(negatives, negatives_cache)
     train = repeated + synthetic + others + negatives
