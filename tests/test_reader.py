@@ -167,6 +167,23 @@ def test_person(reader):
     assert answer.citations[0].start == 230  # the chunk's place in its article is kept
 
 
+@pytest.mark.parametrize("span, tidy", [
+    ("Đồng chí Bùi Thị Minh", "Bùi Thị Minh"),
+    ("đồng chí Lò Văn Pản, Bí thư Đảng ủy xã", "Lò Văn Pản, Bí thư Đảng ủy xã"),
+    ("đồng chí ấy", "đồng chí ấy"),  # no name follows: left as written
+    ("Đồng chí", "Đồng chí"),
+])
+def test_answers_drop_the_title_comrade_before_a_name(span, tidy):
+    # both readers copy their answers through this (the neural reader's spans included)
+    assert qa.reader.rules._tidy(span, "") == tidy
+
+
+def test_person_titled_comrade(reader):
+    answer = ask(reader, "Ai được chỉ định làm Bí thư Đảng ủy xã Bản Bo?", BAN_BO)
+    assert not answer.abstained
+    assert answer.text == "Lò Văn Pản"
+
+
 def test_number_with_the_asked_unit(reader):
     answer = ask(
         reader, "Đại hội Hội Nông dân xã Hòa An đại diện cho bao nhiêu hội viên?", HOI_NONG_DAN
@@ -512,6 +529,20 @@ def test_the_neural_reader_reads_what_the_rule_reader_counts_wrong(seed_index, e
                                                                     question, right):
     answer = read_over_the_seeds(seed_index, embedder, question, "neural")
     assert not answer.abstained and right in answer.text and len(answer.text) <= 3 * len(right)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "right"),
+    [  # the seeds write "Đồng chí Bùi Thị Minh - Phó Bí thư Tỉnh ủy dự và chỉ đạo Đại hội…"
+        ("Ai chỉ đạo Đại hội Đảng bộ phường Kỳ Sơn lần thứ I?", "Bùi Thị Minh"),
+        ("Ai cho biết Thành ủy Lai Châu đã hoàn thành đại hội?", "Hoàng Quốc Khánh"),
+    ],
+)
+def test_the_neural_reader_names_a_person_without_the_title_comrade(seed_index, embedder,
+                                                                      question, right):
+    answer = read_over_the_seeds(seed_index, embedder, question, "neural")
+    assert not answer.abstained and answer.text == right
 
 
 def test_answers_the_question_next_to_the_near_miss():

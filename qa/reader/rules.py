@@ -208,8 +208,16 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
 
+# "Đồng chí" (comrade) is how Party news titles a person, not part of the name: "Ai chỉ đạo đại
+# hội?" asks for "Bùi Thị Minh", not "Đồng chí Bùi Thị Minh"
+_COMRADE = re.compile(r"^[Đđ]ồng chí\s+")
+
+
 def _tidy(span: str, kind: str) -> str:
     span = span.strip(" ,.;:-–")
+    m = _COMRADE.match(span)
+    if m and span[m.end():m.end() + 1].isupper():
+        span = span[m.end():]
     if kind == LIST:
         span = re.sub(r"^(?:là|gồm|gồm có|bao gồm)\s+", "", span)
     elif kind == PLACE:  # "ở đâu?" asks for the place, not "[tại] thành phố Điện Biên Phủ"
