@@ -13,7 +13,8 @@ questions set thresholds only, as the issue allows.
   fitted on the answerable questions where exactly one of the two is right
 - confidence: logistic P(the answer given is right, syllable F1 >= 0.5)
 - answerability: logistic P(the passages answer the question)
-Every model weighs each set the same, whatever its size (the choice: each question as among its set's answerable ones); all over `qa.reader.neural.FEATURES`.
+Every model weighs each set the same, whatever its size (the choice: each question as one of
+its set's answerable questions); all over `qa.reader.neural.FEATURES`.
 The choice's gain is reported cross-validated (5 folds over questions), beside each reader
 alone. The rule reader's weights were themselves fitted on these questions, so its in-sample
 answers look better than it is: with `--rules-dump` (the rows `bench/fit_reader.py --dump`
@@ -157,8 +158,8 @@ def cross_validated_windows(rows, folds: int = 5):
 def fit_choice(rows):
     """P(the rule reader's answer is the right one), on questions where only one is right.
     Each question weighs what it weighs among its set's answerable questions: weighing the
-    sets alike over these questions alone gave seed dev's two (of 27) as much weight as the
-    ~800 of the other sets, and the choice followed those two."""
+    sets alike over these questions alone gave seed dev's two (of 25 answerable) together as
+    much weight as the ~290 of XQuAD-vi dev, and the choice followed those two."""
     answered = [r for r in rows if r["gold"]]
     weight = dict(zip(((r["set"], r["id"]) for r in answered), _weights(answered)))
     split = [r for r in answered if (r["f1"] >= 0.5) != (r["rule_f1"] >= 0.5)]

@@ -208,9 +208,9 @@ def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, x))))
 
 
-# "Đồng chí" (comrade) is how Party news titles a person, not part of the name: "Ai chỉ đạo đại
-# hội?" asks for "Bùi Thị Minh", not "Đồng chí Bùi Thị Minh"
-_COMRADE = re.compile(r"^[Đđ]ồng chí\s+")
+# "Đồng chí" (comrade; "đ/c" for short) is how Party news titles a person, not part of the name:
+# "Ai chỉ đạo đại hội?" asks for "Bùi Thị Minh", not "Đồng chí Bùi Thị Minh"
+_COMRADE = re.compile(r"^(?:[Đđ]ồng chí|ĐỒNG CHÍ|[Đđ]/[Cc])\s+")
 
 
 def _tidy(span: str, kind: str) -> str:
