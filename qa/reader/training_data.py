@@ -247,17 +247,26 @@ def _wiki_validation(wiki: Path, test_docs: frozenset[str]) -> frozenset[str]:
     return frozenset(docs[-VALIDATION_VI_WIKI:])
 
 
-def held_out_docs(data: Path) -> dict[str, frozenset[str]]:
-    """Per corpus folder under `data`, the articles no training example may be cut from, not
-    even as a context without the answer: the test splits' and the validation articles."""
+def _held_out_parts(data: Path) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Per corpus folder under `data`: (its test split's articles, its validation articles)."""
     xquad, wiki = data / "xquad-vi", data / "vi-wiki-handwritten"
     xquad_test = frozenset(_doc_names(xquad / "questions_test.jsonl"))
     wiki_test = frozenset(_doc_names(wiki / "questions_test.jsonl"))
     xquad_val = frozenset(d for d in _doc_names(xquad / "questions_dev.jsonl")
                           if d.startswith(VALIDATION_XQUAD_DEV))
-    return {"xquad-vi": xquad_test | xquad_val,
-            "vi-wiki-handwritten": wiki_test | _wiki_validation(wiki, wiki_test),
-            "mlqa-vi-dev": frozenset()}
+    return {"xquad-vi": (xquad_test, xquad_val),
+            "vi-wiki-handwritten": (wiki_test, _wiki_validation(wiki, wiki_test)),
+            "mlqa-vi-dev": (frozenset(), frozenset())}
+
+
+def _joined(parts: dict[str, tuple[frozenset[str], frozenset[str]]]) -> dict[str, frozenset[str]]:
+    return {folder: test | val for folder, (test, val) in parts.items()}
+
+
+def held_out_docs(data: Path) -> dict[str, frozenset[str]]:
+    """Per corpus folder under `data`, the articles no training example may be cut from, not
+    even as a context without the answer: the test splits' and the validation articles."""
+    return _joined(_held_out_parts(data))
 
 
 def holds_answer(text: str, answers: Iterable[str]) -> bool:
@@ -299,10 +308,12 @@ def retrieved_negatives(examples: Sequence[QAExample], corpus: Path, index_dir: 
 
 
 def corpus_negatives(real: Sequence[QAExample], data: Path, index_home: Path,
-                     per_question: int = 2) -> list[QAExample]:
+                     per_question: int = 2,
+                     held: dict[str, frozenset[str]] | None = None) -> list[QAExample]:
     """`retrieved_negatives` for the Vietnamese fitting questions `real`, each over its own
-    corpus under `data` (indexes in `index_home`), never from a `held_out_docs` article."""
-    held = held_out_docs(data)
+    corpus under `data` (indexes in `index_home`), never from a `held_out_docs` article
+    (`held`, when the caller has them already)."""
+    held = held_out_docs(data) if held is None else held
     out: list[QAExample] = []
     for folder, source in (("xquad-vi", "xquad-vi-dev"), ("mlqa-vi-dev", "mlqa-vi-dev"),
                            ("vi-wiki-handwritten", "vi-wiki-train")):
@@ -337,10 +348,10 @@ def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
     rng = random.Random(seed)
     xquad, mlqa, wiki = data / "xquad-vi", data / "mlqa-vi-dev", data / "vi-wiki-handwritten"
     # never touched: XQuAD-vi test articles, vi-wiki test paragraphs
-    xquad_test_docs = frozenset(_doc_names(xquad / "questions_test.jsonl"))
-    wiki_test_docs = frozenset(_doc_names(wiki / "questions_test.jsonl"))
-    wiki_val = _wiki_validation(wiki, wiki_test_docs)
-    held = held_out_docs(data)
+    parts = _held_out_parts(data)
+    xquad_test_docs = parts["xquad-vi"][0]
+    wiki_test_docs, wiki_val = parts["vi-wiki-handwritten"]
+    held = _joined(parts)
     xquad_dev = fitting_rows(xquad / "questions_dev.jsonl", xquad / "corpus", "xquad-vi-dev",
                              xquad_test_docs)
     wiki_rows = fitting_rows(wiki / "questions_train.jsonl", wiki / "corpus", "vi-wiki-train",
@@ -370,7 +381,7 @@ def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
     elif negatives_per_question > 0:
         home = Path(__file__).resolve().parents[2] / ".qa" / "fit" if index_home is None \
             else index_home
-        negatives = corpus_negatives(real, data, home, negatives_per_question)
+        negatives = corpus_negatives(real, data, home, negatives_per_question, held)
         if negatives_cache is not None:
             _write_examples(negatives, negatives_cache)
     train = repeated + synthetic + others + negatives
