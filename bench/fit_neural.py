@@ -50,7 +50,15 @@ from qa.reader.neural import (  # noqa: E402
     Reading,
     WindowSpan,
 )
+from qa.reader.rules import _sigmoid, _tidy  # noqa: E402
 from qa.settings import Settings  # noqa: E402
+
+
+def span_f1(text: str, gold: list[str]) -> float:
+    """A network span's F1 as `NeuralReader.read` serves it: tidied ("Đồng chí Bùi Thị Minh"
+    is served, and scored, as "Bùi Thị Minh")."""
+    served = _tidy(text, "")
+    return max((f1(served, g) for g in gold), default=0.0)
 
 
 def collect(name, qpath, corpus, answerable, limit, cache: Path, reader_factory):
@@ -74,8 +82,7 @@ def collect(name, qpath, corpus, answerable, limit, cache: Path, reader_factory)
         spans = []
         for w in reading.spans:
             text = passages[w.passage].text[w.start:w.end]
-            spans.append({**asdict(w), "text": text,
-                          "f1": max((f1(text, g) for g in gold), default=0.0)})
+            spans.append({**asdict(w), "text": text, "f1": span_f1(text, gold)})
         fields = {k: v for k, v in asdict(reading).items() if k != "spans"}
         out.append({"set": name, "id": r["id"], "gold": gold, "reading": fields, "spans": spans,
                     "rule_f1": max((f1(rule, g) for g in gold), default=0.0),
@@ -175,7 +182,7 @@ def apply_choice(rows, w):
     out = []
     for r in rows:
         rules = w is not None and r["has_rule"] and (
-            not r["read"] or 1 / (1 + np.exp(-float(np.dot(w, r["x"])))) > 0.5)
+            not r["read"] or _sigmoid(float(np.dot(w, r["x"]))) > 0.5)
         out.append({**r, "final_f1": r["rule_f1"] if rules else r["f1"]})
     return out
 
@@ -208,7 +215,7 @@ def fit(rows):
 def evaluate(rows, wa, threshold):
     f1s, ok, n_un = [], 0, 0
     for r in rows:
-        p = 1 / (1 + np.exp(-float(np.dot(wa, r["x"]))))
+        p = _sigmoid(float(np.dot(wa, r["x"])))  # clipped, as the reader serves it
         if r["gold"]:
             f1s.append(r["final_f1"] if p >= threshold else 0.0)
         else:

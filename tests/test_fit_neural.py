@@ -1,5 +1,6 @@
 """bench/fit_neural.py's choice between the network's answer and the rule reader's, on
-made-up readings: a set's few disagreements must not outweigh another set's many."""
+made-up readings: a set's few disagreements must not outweigh another set's many; and its
+spans scored as the reader serves them."""
 
 from __future__ import annotations
 
@@ -50,3 +51,14 @@ def test_the_choice_follows_the_reader_that_is_right_more_often():
 
 def test_no_choice_when_only_one_reader_is_ever_right_alone():
     assert fit_neural.fit_choice(rows("a", 50, 10, 0)) is None
+
+
+@pytest.mark.parametrize("span, gold, expected", [
+    ("Đồng chí Bùi Thị Minh", ["Bùi Thị Minh"], 1.0),  # served without the title
+    ("Bùi Thị Minh,", ["Bùi Thị Minh"], 1.0),
+    ("Đồng chí Bùi Thị Minh", [], 0.0),  # unanswerable: nothing to match
+    ("đồng chí", ["đồng chí"], 1.0),  # no name after it: kept as read
+])
+def test_a_span_is_scored_as_the_reader_serves_it(span, gold, expected):
+    assert fit_neural.span_f1(span, gold) == pytest.approx(expected)
+
