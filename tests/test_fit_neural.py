@@ -32,7 +32,7 @@ def rows(name: str, n: int, network_right: int, rules_right: int) -> list[dict]:
 
 
 def p_rules(w) -> float:
-    return float(1 / (1 + np.exp(-np.dot(w, [1.0, 0.0]))))
+    return fit_neural._sigmoid(float(np.dot(w, [1.0, 0.0])))  # as apply_choice reads it
 
 
 def test_a_few_disagreements_of_a_small_set_do_not_decide_the_choice():
@@ -61,4 +61,3 @@ def test_no_choice_when_only_one_reader_is_ever_right_alone():
 ])
 def test_a_span_is_scored_as_the_reader_serves_it(span, gold, expected):
     assert fit_neural.span_f1(span, gold) == pytest.approx(expected)
-
