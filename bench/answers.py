@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from qa.assistant import Assistant  # noqa: E402
-from qa.evaluation import f1, predict, read_jsonl, score  # noqa: E402
+from qa.evaluation import best_f1, predict, read_jsonl, score  # noqa: E402
 from qa.reader.question import analyze  # noqa: E402
 from qa.settings import READERS, Settings  # noqa: E402
 
@@ -70,7 +70,7 @@ def main(argv=None):
         g = gold[p["id"]]
         if not g.get("answerable", True):
             continue
-        val = 0.0 if p["abstained"] else max(f1(p["answer"], a) for a in g["answers"])
+        val = 0.0 if p["abstained"] else best_f1(p["answer"], g["answers"])
         by_type[analyze(g["question"]).answer_type].append(val)
         bucket = min(int(p["confidence"] * 5), 4) / 5
         by_conf[bucket].append(val)

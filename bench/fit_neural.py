@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from fit_reader import SETS, fit_listwise, passages_for  # noqa: E402
 
 from qa.assistant import Assistant  # noqa: E402
-from qa.evaluation import f1, read_jsonl  # noqa: E402
+from qa.evaluation import best_f1, read_jsonl  # noqa: E402
 from qa.reader.neural import (  # noqa: E402
     DEFAULT_WINDOW_WEIGHTS,
     FEATURES,
@@ -58,7 +58,7 @@ def span_f1(text: str, gold: list[str]) -> float:
     """A network span's F1 as `NeuralReader.read` serves it: tidied ("Đồng chí Bùi Thị Minh"
     is served, and scored, as "Bùi Thị Minh")."""
     served = _tidy(text, "")
-    return max((f1(served, g) for g in gold), default=0.0)
+    return best_f1(served, gold)
 
 
 def collect(name, qpath, corpus, answerable, limit, cache: Path, reader_factory):
@@ -85,7 +85,7 @@ def collect(name, qpath, corpus, answerable, limit, cache: Path, reader_factory)
             spans.append({**asdict(w), "text": text, "f1": span_f1(text, gold)})
         fields = {k: v for k, v in asdict(reading).items() if k != "spans"}
         out.append({"set": name, "id": r["id"], "gold": gold, "reading": fields, "spans": spans,
-                    "rule_f1": max((f1(rule, g) for g in gold), default=0.0),
+                    "rule_f1": best_f1(rule, gold),
                     "rule_answer": rule, "has_rule": reading.rule_answer is not None})
     print(f"{name}: {len(out)} questions", file=sys.stderr, flush=True)
     return out
@@ -250,6 +250,8 @@ def validation_figures(cv, answerability, threshold, manifest: dict) -> dict:
     one set of weights is compared with another, end to end over retrieved windows (training's
     own validation reads the gold paragraph)."""
     held = (manifest.get("data") or {}).get("validation") or {}
+    if not isinstance(held, dict):  # the final model: every fitting question trained on
+        return {}
     prefixes = tuple(held.get("xquad-vi dev articles") or ())
     wiki = frozenset(held.get("vi-wiki train articles") or ())
     docs = {(name, q["id"]): q.get("doc") or ""

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa.assistant import Assistant  # noqa: E402
 from qa.conversation import resolve_followup  # noqa: E402
-from qa.evaluation import f1, read_jsonl  # noqa: E402
+from qa.evaluation import best_f1, read_jsonl  # noqa: E402
 from qa.reader.features import ANSWERABILITY, FEATURES, answerability  # noqa: E402
 from qa.reader.rules import RuleReader, _tidy  # noqa: E402
 from qa.reader.training_data import holds_answer  # noqa: E402
@@ -98,7 +98,7 @@ def collect(name, qpath, corpus, answerable, limit, cache: Path):
             p = passages[s.passage]
             text = _tidy(p.text[s.sent[0] + s.cand.start:s.sent[0] + s.cand.end], q.answer_type)
             xs.append(s.x)
-            ys.append(max((f1(text, g) for g in gold), default=0.0))
+            ys.append(best_f1(text, gold))
             texts.append(text)
         out.append({"set": name, "id": r["id"], "gold": gold, "X": xs, "f1": ys, "text": texts,
                     "sent": [[s.passage, s.sent[0]] for s in scored],

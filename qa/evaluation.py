@@ -32,6 +32,11 @@ def f1(pred: str, gold: str) -> float:
     return 2 * pr * rc / (pr + rc)
 
 
+def best_f1(pred: str, golds: Iterable[str]) -> float:
+    """`pred`'s F1 against the closest of the gold answers (0 with none)."""
+    return max((f1(pred, g) for g in golds), default=0.0)
+
+
 def _doc_of(c: dict) -> str:
     d = c.get("doc_id") or c.get("doc") or ""
     return d.replace("\\", "/").rsplit("/", 1)[-1]
@@ -65,7 +70,7 @@ def score(predictions: Sequence[dict], gold: Sequence[dict]) -> dict:
         ans = "" if abst else p.get("answer", "")
         ans_abst += abst
         em += max(toks(ans) == toks(a) for a in g["answers"])
-        f += max(f1(ans, a) for a in g["answers"])
+        f += best_f1(ans, g["answers"])
         docs = [_doc_of(c) for c in p.get("citations", [])]
         gd = (g.get("doc") or "").rsplit("/", 1)[-1]
         hit1 += bool(docs[:1]) and docs[0] == gd

@@ -10,7 +10,7 @@ import unicodedata
 import pytest
 from conftest import load_score_py
 
-from qa.evaluation import f1, predict, prediction_row, read_jsonl, score, toks, write_jsonl
+from qa.evaluation import best_f1, f1, predict, prediction_row, read_jsonl, score, toks, write_jsonl
 from qa.types import NOT_FOUND, Answer, Citation
 
 GOLD = [
@@ -198,6 +198,13 @@ def test_score_equals_score_py_on_random_rows(tmp_path, capsys):
 )
 def test_f1_on_vietnamese_syllables(pred, gold, value):
     assert f1(pred, gold) == pytest.approx(value)
+
+
+def test_best_f1_takes_the_closest_gold_answer_and_zero_without_one():
+    assert best_f1("Hoàng Văn Minh", ["ông Minh", "Hoàng Văn Minh"]) == 1.0
+    assert best_f1("1.789 đảng viên", ["1.789", "đảng viên"]) == pytest.approx(f1("1.789 đảng viên",
+                                                                                  "đảng viên"))
+    assert best_f1("1.789", []) == 0.0
 
 
 def test_tokens_split_digits_from_letters_and_drop_punctuation():

@@ -22,7 +22,14 @@ from qa.reader import weights_io  # noqa: E402
 from qa.reader.network import Lower, SpanHead  # noqa: E402
 from qa.reader.neural import NeuralReader  # noqa: E402
 from qa.reader.spans import WindowMaker, collate  # noqa: E402
-from qa.reader.train import TrainConfig, Trainer, predict, prepare, scores  # noqa: E402
+from qa.reader.train import (  # noqa: E402
+    TrainConfig,
+    Trainer,
+    parse_args,
+    predict,
+    prepare,
+    scores,
+)
 from qa.reader.training_data import QAExample  # noqa: E402
 from qa.types import NOT_FOUND, Chunk, Passage  # noqa: E402
 
@@ -169,6 +176,15 @@ def test_a_checkpoint_is_not_resumed_with_other_settings(tiny, tmp_path):
     train(tiny, tmp_path, config(epochs=1.0))
     with pytest.raises(SystemExit, match=r"lr=0\.003 there, 0\.001 here"):
         train(tiny, tmp_path, config(epochs=2.0, lr=1e-3))
+
+
+def test_the_command_line_reads_every_setting_and_the_final_flag():
+    _, cfg = parse_args([])
+    assert cfg == TrainConfig()
+    _, cfg = parse_args(["--final", "--epochs", "3", "--retrieved-negatives", "2",
+                         "--max-steps", "5", "--precision", "float32"])
+    assert (cfg.final, cfg.epochs, cfg.retrieved_negatives, cfg.max_steps, cfg.precision) == (
+        True, 3.0, 2, 5, "float32")
 
 
 def test_a_setting_added_since_a_checkpoint_counts_as_its_default():

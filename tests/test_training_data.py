@@ -133,6 +133,26 @@ def test_held_out_docs_name_the_test_and_validation_articles(tmp_path):
     # the last articles of vi-wiki train are validation; a test paragraph is never counted in
     assert held["vi-wiki-handwritten"] == {"w-test.txt", *wiki_train[3:]}
     assert held["mlqa-vi-dev"] == set()
+    # the final model's training holds out the test splits only
+    final = td._joined(td._held_out_parts(tmp_path, validation=False))
+    assert final["xquad-vi"] == {"30_Test.txt"} and final["vi-wiki-handwritten"] == {"w-test.txt"}
+
+
+@pytest.mark.skipif(not (DATA / "xquad-vi").is_dir(), reason=f"{DATA} is absent")
+def test_the_final_model_trains_on_the_validation_questions_and_never_on_a_test_one():
+    train, val, summary = td.assemble(DATA)
+    final, none, final_summary = td.assemble(DATA, validation=False)
+    assert val and none == []
+    trained = {ex.id.split("#")[0] for ex in final}
+    assert {ex.id for ex in val} <= trained  # every validation question is trained on
+    test = td.held_out_docs(DATA)
+    test_only = td._joined(td._held_out_parts(DATA, validation=False))
+    assert not {ex.doc for ex in final if ex.doc} & (test_only["xquad-vi"]
+                                                      | test_only["vi-wiki-handwritten"])
+    assert {ex.doc for ex in final if ex.doc} & (test["xquad-vi"] | test["vi-wiki-handwritten"])
+    assert final_summary["counts"]["vietnamese_real"] == (summary["counts"]["vietnamese_real"]
+                                                          + len(val))
+    assert isinstance(final_summary["validation"], str)
 
 
 @pytest.mark.skipif(not (DATA / "xquad-vi").is_dir(), reason=f"{DATA} is absent")

@@ -13,6 +13,8 @@ The best checkpoint by held-out F1 is exported with a manifest (`qa/reader/weigh
 A finished run given a larger --epochs resumes and follows the longer schedule from where it
 stopped (a warm restart: the learning rate is that schedule's at that step, down to 0 at its
 end); the manifest's command lists each run. Resuming with other settings is refused.
+`--final` trains the final model once a recipe is chosen: the validation questions are trained
+on too, nothing is held out, and the last step is exported.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import torch
 
-from qa.evaluation import f1, toks
+from qa.evaluation import best_f1, toks
 from qa.reader.network import Lower, SpanHead
 from qa.reader.spans import Encoded, WindowMaker, best_spans, collate, piece_span
 from qa.reader.training_data import QAExample
@@ -58,6 +60,9 @@ class TrainConfig:
     # corpus that do not answer it, as unanswerable examples (training_data.retrieved_negatives;
     # kept in the work folder's negatives.jsonl, so a resumed run reads the same rows)
     retrieved_negatives: int = 0
+    # the final model, once the recipe is chosen: the validation articles are trained on too,
+    # nothing is held out and the last step is exported (training_data.assemble)
+    final: bool = False
 
 
 def cpu_has_bf16() -> bool:
@@ -119,7 +124,7 @@ def scores(predictions: Sequence[str], items: Sequence[Prepared]) -> dict:
     f = em = 0.0
     for p, item in zip(predictions, items):
         gold = item.example.answers or (item.example.context[item.example.start:item.example.end],)
-        f += max(f1(p, g) for g in gold)
+        f += best_f1(p, gold)
         em += max(float(toks(p) == toks(g)) for g in gold)
     n = max(len(items), 1)
     return {"f1": round(100 * f / n, 2), "em": round(100 * em / n, 2), "n": len(items)}
@@ -298,10 +303,9 @@ def networks(cfg: TrainConfig) -> tuple[SpanHead, Lower, WindowMaker]:
     return head, lower, WindowMaker(tokenizer, cfg.max_length, cfg.question_tokens)
 
 
-def main(argv=None) -> None:
-    from qa.reader import training_data as td
-    from qa.reader.weights_io import export
-
+def parse_args(argv=None) -> tuple[argparse.Namespace, TrainConfig]:
+    """The command line: its folders and the training settings (a `TrainConfig` field
+    `foo_bar` is `--foo-bar`; a yes/no field is a flag)."""
     root = Path(__file__).resolve().parents[2]
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--data", type=Path, default=root.parent / "shared" / "data")
@@ -309,12 +313,24 @@ def main(argv=None) -> None:
     ap.add_argument("--out", type=Path, default=root / "qa" / "reader" / "weights")
     ap.add_argument("--no-export", action="store_true", help="train only (a pilot)")
     for f in TrainConfig.__dataclass_fields__.values():
+        flag = "--" + f.name.replace("_", "-")
+        if str(f.type) == "bool":
+            ap.add_argument(flag, action="store_true")
+            continue
         kind = {"int": int, "float": float, "str": str}.get(str(f.type).split(" ")[0], str)
         if f.name == "max_steps":
             kind = int
-        ap.add_argument("--" + f.name.replace("_", "-"), type=kind, default=f.default)
+        ap.add_argument(flag, type=kind, default=f.default)
     args = ap.parse_args(argv)
-    cfg = TrainConfig(**{k: getattr(args, k) for k in TrainConfig.__dataclass_fields__})
+    return args, TrainConfig(**{k: getattr(args, k) for k in TrainConfig.__dataclass_fields__})
+
+
+def main(argv=None) -> None:
+    from qa.reader import training_data as td
+    from qa.reader.weights_io import export
+
+    root = Path(__file__).resolve().parents[2]
+    args, cfg = parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
@@ -324,7 +340,8 @@ def main(argv=None) -> None:
     train_rows, val_rows, summary = td.assemble(args.data, seed=cfg.seed,
                                                 negatives_per_question=cfg.retrieved_negatives,
                                                 index_home=root / ".qa" / "fit",
-                                                negatives_cache=args.work / "negatives.jsonl")
+                                                negatives_cache=args.work / "negatives.jsonl",
+                                                validation=not cfg.final)
     (args.work / "data.json").write_text(json.dumps(summary, indent=1), encoding="utf-8")
     log(json.dumps({"data": summary["counts"]}))
     head, lower, maker = networks(cfg)

@@ -247,15 +247,20 @@ def _wiki_validation(wiki: Path, test_docs: frozenset[str]) -> frozenset[str]:
     return frozenset(docs[-VALIDATION_VI_WIKI:])
 
 
-def _held_out_parts(data: Path) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
-    """Per corpus folder under `data`: (its test split's articles, its validation articles)."""
+def _held_out_parts(data: Path,
+                    validation: bool = True) -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """Per corpus folder under `data`: (its test split's articles, its validation articles;
+    none with `validation` False, the final model's training)."""
     xquad, wiki = data / "xquad-vi", data / "vi-wiki-handwritten"
     xquad_test = frozenset(_doc_names(xquad / "questions_test.jsonl"))
     wiki_test = frozenset(_doc_names(wiki / "questions_test.jsonl"))
     xquad_val = frozenset(d for d in _doc_names(xquad / "questions_dev.jsonl")
                           if d.startswith(VALIDATION_XQUAD_DEV))
+    wiki_val = _wiki_validation(wiki, wiki_test)
+    if not validation:
+        xquad_val = wiki_val = frozenset()
     return {"xquad-vi": (xquad_test, xquad_val),
-            "vi-wiki-handwritten": (wiki_test, _wiki_validation(wiki, wiki_test)),
+            "vi-wiki-handwritten": (wiki_test, wiki_val),
             "mlqa-vi-dev": (frozenset(), frozenset())}
 
 
@@ -337,18 +342,21 @@ def _read_examples(path: Path) -> list[QAExample]:
 
 def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
              index_home: Path | None = None,
-             negatives_cache: Path | None = None) -> tuple[list[QAExample], list[QAExample], dict]:
+             negatives_cache: Path | None = None,
+             validation: bool = True) -> tuple[list[QAExample], list[QAExample], dict]:
     """The training rows, the held-out validation rows, and a summary for the manifest.
 
     `negatives_per_question`: also up to that many `retrieved_negatives` per Vietnamese
     training question, each once, retrieved over its own corpus with the indexes under
     `index_home` (default the repository's `.qa/fit`, where bench/fit_reader.py keeps them;
     built on first use). `negatives_cache`: a JSONL file that keeps them, written on the first
-    call and read on the next, so a resumed training sees the very rows it started with."""
+    call and read on the next, so a resumed training sees the very rows it started with.
+    `validation` False: the final model's rows, once the recipe is chosen: the validation
+    articles are trained on too (questions, synthetic questions, negatives), none is held out."""
     rng = random.Random(seed)
     xquad, mlqa, wiki = data / "xquad-vi", data / "mlqa-vi-dev", data / "vi-wiki-handwritten"
     # never touched: XQuAD-vi test articles, vi-wiki test paragraphs
-    parts = _held_out_parts(data)
+    parts = _held_out_parts(data, validation)
     xquad_test_docs = parts["xquad-vi"][0]
     wiki_test_docs, wiki_val = parts["vi-wiki-handwritten"]
     held = _joined(parts)
@@ -358,7 +366,7 @@ def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
                              wiki_test_docs)
     mlqa_rows = fitting_rows(mlqa / "questions.jsonl", mlqa / "corpus", "mlqa-vi-dev")
 
-    val = [ex for ex in xquad_dev if ex.doc.startswith(VALIDATION_XQUAD_DEV)]
+    val = [ex for ex in xquad_dev if ex.doc in parts["xquad-vi"][1]]
     val += [ex for ex in wiki_rows if ex.doc in wiki_val]
     val_docs = frozenset(ex.doc for ex in val)
     real = [ex for ex in xquad_dev + wiki_rows + mlqa_rows if ex.doc not in val_docs]
@@ -396,7 +404,8 @@ def assemble(data: Path, seed: int = 13, negatives_per_question: int = 0,
                           **({"retrieved_negatives": len(negatives)} if negatives else {})},
                "by_source": dict(sorted(counts.items())),
                "validation": {"xquad-vi dev articles": list(VALIDATION_XQUAD_DEV),
-                              "vi-wiki train articles": sorted(wiki_val)},
+                              "vi-wiki train articles": sorted(wiki_val)} if validation else
+               "none: the final model, the validation articles trained on too",
                "never_used": ["xquad-vi test (articles and questions)",
                               "vi-wiki-handwritten test (paragraphs and questions)",
                               "vietnews-20k", "seeds and seed questions"],
