@@ -206,6 +206,19 @@ def exported(trained, tmp_path_factory):
     return folder
 
 
+def test_the_manifest_keeps_the_validation_curve_or_else_the_loss(trained, tmp_path):
+    head, _, _ = trained
+    log = [{"step": 20, "epoch": 0.1, "loss": 4.9, "lr": 1e-5, "elapsed_s": 50.0},
+           {"step": 25, "val": {"f1": 10.0, "em": 5.0, "n": 3}},
+           {"step": 40, "epoch": 0.2, "loss": 4.1, "lr": 2e-5, "elapsed_s": 99.0}]
+    for history, curve in ((log, [log[1]]),
+                           ([log[0], log[2]], [{"step": 20, "epoch": 0.1, "loss": 4.9},
+                                               {"step": 40, "epoch": 0.2, "loss": 4.1}])):
+        weights_io.export(head, config(), tmp_path, data={}, history=history, command="pytest",
+                          best={}, backbone=RECORD)
+        assert weights_io.read_manifest(tmp_path)["learning_curve"] == curve
+
+
 def test_exported_weights_load_back_in_half_precision(trained, exported):
     head, _, _ = trained
     loaded, manifest = weights_io.load_head(exported, RECORD)

@@ -60,12 +60,20 @@ def export(head, cfg, folder: Path, *, data: dict, history: list, command: str, 
         "command": command,
         "data": data,
         "best_validation": best,
-        "learning_curve": [row for row in history if "val" in row],
+        "learning_curve": learning_curve(history),
         "figures": {},
     }
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n",
                                    encoding="utf-8")
     return folder / WEIGHTS
+
+
+def learning_curve(history: list) -> list:
+    """What the manifest keeps of a training's log: its validation rows, or its loss rows when
+    nothing was held out (a `--final` run)."""
+    return [row for row in history if "val" in row] or [
+        {k: row[k] for k in ("step", "epoch", "loss") if k in row}
+        for row in history if "loss" in row]
 
 
 def read_manifest(folder: Path) -> dict:
