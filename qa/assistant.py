@@ -22,6 +22,7 @@ from qa.corpus import load_corpus
 from qa.errors import BadQuestionError
 from qa.index import BuildReport, Progress, SearchIndex, build_index, expected_manifest, load_index
 from qa.reader import Reader, make_reader
+from qa.reader.credits import read_credit
 from qa.retrieval import HybridRetriever
 from qa.settings import Settings
 from qa.store import IndexStore
@@ -144,8 +145,11 @@ class Assistant:
         history = self._with_answers(question, list(history))
         resolved = resolve_followup(question, history)
         self.load()
-        passages = self._retriever.search(resolved, self.settings.top_k if k is None else k)
-        answer = self.reader.read(resolved, passages)
+        retriever = self._retriever  # the index the passages come from, whatever swaps in
+        passages = retriever.search(resolved, self.settings.top_k if k is None else k)
+        answer = read_credit(resolved, passages, retriever.index)  # "ai chụp ảnh…", "ai viết…"
+        if answer is None:
+            answer = self.reader.read(resolved, passages)
         return _with_question(answer, question, resolved)
 
     def _with_answers(self, question: str, history: list) -> list:
