@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.reader.base import abstain, extracted
-from qa.reader.question import ANSWER_TYPES
+from qa.reader.question import ANSWER_TYPES, LIST, QUANTITY
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
-from qa.text import sentence_spans
+from qa.text import fold_accents, sentence_spans
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,80 @@ class Reading:
 
 FEATURES = ["bias", "margin", "score", "margin_best", "rule_score", "rule_answerable",
             "agreement", "window_order", *(f"type_{t}" for t in ANSWER_TYPES)]
+
+
+# The network's span is its best start + end; where the question says what shape the answer
+# has, the best of its next spans that has that shape is taken instead, if it scores within
+# SHAPE_MARGIN of the best (fixed, not tuned: docs/benchmarks.md, "Answer shape").
+SHAPE_CANDIDATES = 10
+SHAPE_MARGIN = 2.0
+_REASON_Q = re.compile(r"(?<!\w)(?:vì sao|tại sao|lý do|lí do|nguyên nhân|vì đâu|để làm gì"
+                       r"|nhằm mục đích gì|mục đích gì|nhằm gì)(?!\w)")
+_REASON_Q_FOLDED = re.compile(fold_accents(_REASON_Q.pattern))
+_REASON_A = re.compile(r"(?:để|nhằm|vì|do|bởi|nhờ|tại|là do|là vì)(?!\w)", re.IGNORECASE)
+_NUMBER = re.compile(r"\d[\d.,]*")
+
+
+@dataclass(frozen=True)
+class AnswerShape:
+    """What the question says of its answer's shape: a reason ("vì sao…": a clause of purpose
+    or cause), a list ("những đơn vị nào": items), or a count of a named noun ("mấy ngày": a
+    number followed by "ngày", the answer ending there)."""
+
+    reason: bool = False
+    items: bool = False
+    unit: tuple[str, ...] = ()  # matching forms (QuestionAnalysis.form) of the counted noun
+    form: object = None  # QuestionAnalysis.form
+
+    @classmethod
+    def of(cls, q) -> AnswerShape:
+        low = q.text.lower() if q.accented else fold_accents(q.text.lower())
+        reason = bool((_REASON_Q if q.accented else _REASON_Q_FOLDED).search(low))
+        unit = tuple(q.unit) if q.answer_type == QUANTITY else ()
+        return cls(reason, q.answer_type == LIST, unit, q.form)
+
+    @property
+    def asks(self) -> bool:
+        return self.reason or self.items or bool(self.unit)
+
+    def fit(self, text: str, a: int, b: int) -> tuple[int, int] | None:
+        """The span text[a:b] as the shape wants it, or None where it has not that shape. A
+        count keeps its span ("hơn 600" where "600 đảng viên" follows) less a bracket after
+        the counted noun ("2 ngày (15 - 16/1)" → "2 ngày")."""
+        span = text[a:b]
+        if self.reason:
+            return (a, b) if _REASON_A.match(span) else None
+        if self.items:
+            parts = [x for x in re.split(r"\s*[,;]\s*|\s+và\s+", span.strip(" ,.;")) if x]
+            return (a, b) if len(parts) >= 2 and all(len(x.split()) <= 6 for x in parts) else None
+        if self.unit:
+            for m in _NUMBER.finditer(span):
+                words = list(re.finditer(r"\w+", text[a + m.end():a + m.end() + 80]))
+                k = 0
+                while (k < len(words) and k < len(self.unit)
+                       and self.form(words[k].group()) == self.unit[k]):
+                    k += 1
+                if k and words[0].start() <= 1:  # the noun right after the number
+                    noun_end = a + m.end() + words[k - 1].end()
+                    rest = text[noun_end:b]
+                    if noun_end < b and re.fullmatch(r"\s*\([^()]*\)[\s,.;]*", rest):
+                        return a, noun_end
+                    return a, b
+        return None
+
+    def pick(self, spans: Sequence, text: str):
+        """The best of `spans` (one window's, best first) that fits, within the margin; else
+        the best. Offsets stay those of `text` (the passage)."""
+        best = spans[0]
+        if not self.asks:
+            return best
+        for x in spans:
+            if x.score < best.score - SHAPE_MARGIN:
+                break
+            fitted = self.fit(text, x.start, x.end)
+            if fitted is not None:
+                return replace(x, start=fitted[0], end=fitted[1])
+        return best
 
 
 def _logit(p: float) -> float:
@@ -212,10 +287,12 @@ class NeuralReader:
         rule_text = (passages[rule_answer[0]].text[rule_answer[1]:rule_answer[2]]
                      if rule_answer else None)
         spans = []
+        shape = AnswerShape.of(q)
         for n, (pi, sentence, ctx, w) in enumerate(chosen):
-            found = best_spans([w], ctx, passages[pi].text, s[n:n + 1], e[n:n + 1])
+            found = best_spans([w], ctx, passages[pi].text, s[n:n + 1], e[n:n + 1],
+                               per_window=SHAPE_CANDIDATES if shape.asks else 1)
             if found:
-                x = found[0]
+                x = shape.pick(found, passages[pi].text)
                 agreement = f1(passages[pi].text[x.start:x.end], rule_text) if rule_text else 0.0
                 spans.append(WindowSpan(pi, x.start, x.end, x.score, x.null, n,
                                         sentence - top_sentence, agreement))

@@ -130,9 +130,10 @@ class Span:
 
 
 def best_spans(windows: list[Window], ctx: Encoded, text: str, start_logits: torch.Tensor,
-               end_logits: torch.Tensor, max_pieces: int = 30, top: int = 20) -> list[Span]:
-    """Each window's best span (end not before start, at most `max_pieces` pieces), trimmed to
-    its text, best first."""
+               end_logits: torch.Tensor, max_pieces: int = 30, top: int = 20,
+               per_window: int = 1) -> list[Span]:
+    """Each window's `per_window` best spans (end not before start, at most `max_pieces`
+    pieces, each a different text), trimmed to its text, best first."""
     out = []
     for w_i, w in enumerate(windows):
         n = len(w.pieces)
@@ -141,22 +142,21 @@ def best_spans(windows: list[Window], ctx: Encoded, text: str, start_logits: tor
         starts = torch.topk(s, min(top, n)).indices.tolist()
         ends = torch.topk(e, min(top, n)).indices.tolist()
         null = float(start_logits[w_i, 0] + end_logits[w_i, 0])
-        best = None
-        for i in starts:
-            for j in ends:
-                if j < i or j - i >= max_pieces:
-                    continue
-                score = float(s[i] + e[j])
-                if best is None or score > best[0]:
-                    best = (score, i, j)
-        if best is None:
-            continue
-        a = ctx.offsets[w.pieces[best[1]]][0]
-        b = ctx.offsets[w.pieces[best[2]]][1]
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            out.append(Span(best[0], null, w_i, a, b))
+        pairs = sorted(((float(s[i] + e[j]), i, j) for i in starts for j in ends
+                        if i <= j < i + max_pieces), reverse=True)
+        seen: set[tuple[int, int]] = set()
+        for score, i, j in pairs:
+            a = ctx.offsets[w.pieces[i]][0]
+            b = ctx.offsets[w.pieces[j]][1]
+            while a < b and text[a].isspace():
+                a += 1
+            while b > a and text[b - 1].isspace():
+                b -= 1
+            if (a, b) in seen:
+                continue
+            seen.add((a, b))  # an empty one (whitespace only) takes its place too
+            if b > a:
+                out.append(Span(score, null, w_i, a, b))
+            if len(seen) == per_window:
+                break
     return sorted(out, key=lambda x: -x.score)

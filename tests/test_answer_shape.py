@@ -1,0 +1,84 @@
+"""The neural reader's answer shape (qa/reader/neural.py, AnswerShape): among a window's best
+spans, the one that has the shape the question asks for ("vì sao" → a clause of purpose or
+cause, "những… nào" → items, "mấy ngày" → a number followed by "ngày") wins when it scores
+near the best; and `best_spans` gives a window's next-best spans, each a different text."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from qa.reader.neural import SHAPE_MARGIN, AnswerShape
+from qa.reader.question import analyze
+from qa.reader.spans import Encoded, Span, Window, best_spans
+
+TEXT = ("Trong 2 ngày (15 - 16/1), Đảng bộ phường Chi Lăng tổ chức Đại hội để rút kinh nghiệm "
+        "chỉ đạo. Đảng bộ có hơn 600 đảng viên, sáp nhập từ phường Kỳ Sơn, xã Độc Lập và xã "
+        "Mông Hóa, tổng diện tích tự nhiên, quy mô dân số của 3 đơn vị hành chính cũ.")
+
+
+def shaped(question: str, span: str) -> str | None:
+    a = TEXT.index(span)
+    found = AnswerShape.of(analyze(question)).fit(TEXT, a, a + len(span))
+    return None if found is None else TEXT[found[0]:found[1]]
+
+
+@pytest.mark.parametrize(("question", "span", "expected"), [
+    # a count: the asked noun right after the number; a bracket after the noun is cut
+    ("Đại hội diễn ra trong mấy ngày?", "2 ngày (15 - 16/1)", "2 ngày"),
+    ("dai hoi dien ra trong may ngay", "2 ngày (15 - 16/1)", "2 ngày"),
+    ("Đại hội diễn ra trong mấy ngày?", "(15 - 16/1)", None),  # a date, not a count of days
+    ("Đảng bộ có bao nhiêu đảng viên?", "hơn 600", "hơn 600"),  # the span kept as read
+    ("Đảng bộ có bao nhiêu đảng viên?", "2 ngày", None),
+    # a reason
+    ("Vì sao Chi Lăng tổ chức Đại hội?", "để rút kinh nghiệm chỉ đạo", "để rút kinh nghiệm chỉ đạo"),
+    ("Tại sao Chi Lăng tổ chức Đại hội?", "Đảng bộ phường Chi Lăng", None),
+    # items
+    ("Phường được sáp nhập từ những đơn vị nào?", "phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa",
+     "phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa"),
+    ("Phường được sáp nhập từ những đơn vị nào?",
+     "tổng diện tích tự nhiên, quy mô dân số của 3 đơn vị hành chính cũ", None),
+])
+def test_a_span_has_the_shape_the_question_asks_for_or_not(question, span, expected):
+    assert shaped(question, span) == expected
+
+
+def test_a_question_that_says_no_shape_keeps_the_best_span():
+    shape = AnswerShape.of(analyze("Ai được chỉ định làm Bí thư?"))
+    assert not shape.asks
+    spans = [Span(9.0, 0.0, 0, 0, 5), Span(8.9, 0.0, 0, 6, 12)]
+    assert shape.pick(spans, TEXT) is spans[0]
+
+
+def span(text: str, score: float) -> Span:
+    a = TEXT.index(text)
+    return Span(score, -3.0, 0, a, a + len(text))
+
+
+def test_the_best_shaped_span_wins_only_near_the_best():
+    shape = AnswerShape.of(analyze("Đại hội diễn ra trong mấy ngày?"))
+    best, shaped_one = span("(15 - 16/1)", 9.9), span("2 ngày (15 - 16/1)", 9.8)
+    picked = shape.pick([best, shaped_one], TEXT)
+    assert TEXT[picked.start:picked.end] == "2 ngày" and picked.score == 9.8
+    far = span("2 ngày (15 - 16/1)", 9.9 - SHAPE_MARGIN - 0.1)
+    assert shape.pick([best, far], TEXT) is best
+
+
+def test_best_spans_gives_each_window_its_next_best_spans_each_a_different_text():
+    words = ["Ông", " Lò", " Văn", " Sáu", " làm", " Bí", " thư"]
+    offsets, at = [], 0
+    for w in words:
+        offsets.append((at, at + len(w)))
+        at += len(w)
+    text = "".join(words)
+    ctx = Encoded(list(range(len(words))), offsets)
+    window = Window([0, 1, 2, *range(len(words)), 2], 3, range(len(words)))
+    start = torch.full((1, len(window.ids)), -10.0)
+    end = torch.full((1, len(window.ids)), -10.0)
+    start[0, 3 + 1], start[0, 3 + 2] = 5.0, 4.0  # "Lò", then "Văn"
+    end[0, 3 + 3], end[0, 3 + 6] = 5.0, 1.0  # "Sáu", then "thư"
+    top = best_spans([window], ctx, text, start, end, per_window=3)
+    assert [text[x.start:x.end] for x in top] == ["Lò Văn Sáu", "Văn Sáu", "Lò Văn Sáu làm Bí thư"]
+    assert [x.score for x in top] == sorted((x.score for x in top), reverse=True)
+    one = best_spans([window], ctx, text, start, end)
+    assert [(x.start, x.end) for x in one] == [(top[0].start, top[0].end)]
