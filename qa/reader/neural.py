@@ -111,7 +111,7 @@ _NUMBER = re.compile(r"\d[\d.,]*")
 class AnswerShape:
     """What the question says of its answer's shape: a reason ("vì sao…": a clause of purpose
     or cause), a list ("những đơn vị nào": items), or a count of a named noun ("mấy ngày": a
-    number followed by "ngày", the answer ending there)."""
+    number that "ngày" follows in the text)."""
 
     reason: bool = False
     items: bool = False
