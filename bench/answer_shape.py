@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from fit_neural import span_f1  # noqa: E402
+from fit_neural import span_f1, validation_doc  # noqa: E402
 from fit_reader import SETS, passages_for  # noqa: E402
 
 import qa.reader.neural as neural  # noqa: E402
@@ -30,14 +30,10 @@ from qa.settings import Settings  # noqa: E402
 
 
 def main() -> None:
-    held = json.loads((default_folder() / MANIFEST).read_text(encoding="utf-8"))["data"]
-    held = held.get("validation") if isinstance(held.get("validation"), dict) else {}
-    prefixes = tuple(held.get("xquad-vi dev articles") or ())
-    wiki = set(held.get("vi-wiki train articles") or ())
+    held_doc = validation_doc(json.loads((default_folder() / MANIFEST).read_text(
+        encoding="utf-8")))
     sets = [(n, q, c) for n, q, c, _a in SETS if n in ("xquad-dev", "viwiki-train", "seed-dev")]
     sets.append(("news-dev", ROOT / "bench/data/news_dev.jsonl", ROOT / "seeds"))
-    keep = {"xquad-dev": lambda r: bool(prefixes) and r["doc"].startswith(prefixes),
-            "viwiki-train": lambda r: r["doc"] in wiki}
     reader = None
     margin = neural.SHAPE_MARGIN
     for name, qpath, corpus in sets:
@@ -47,7 +43,8 @@ def main() -> None:
         bot.update_index()
         reader = reader or neural.NeuralReader(bot.embedder)
         reader.term_weight = bot.index.lexical.idf
-        rows = [r for r in read_jsonl(qpath) if keep.get(name, lambda _r: True)(r)]
+        rows = [r for r in read_jsonl(qpath)
+                if name not in ("xquad-dev", "viwiki-train") or held_doc(name, r["doc"])]
         results = []
         for on in (False, True):
             neural.SHAPE_MARGIN = margin if on else -1.0  # below 0: the best span always

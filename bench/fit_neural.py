@@ -242,6 +242,23 @@ def choose_threshold(rows, wa):
     return min(t for t, v in scores.items() if v >= top - 0.01)
 
 
+def validation_doc(manifest: dict):
+    """A test `(set, doc) -> bool`: whether `doc`, asked about in fitting set `set`
+    ("xquad-dev" or "viwiki-train"), is one of the weights' validation articles (never trained
+    on); none are for the final model's weights, which trained on them all."""
+    held = (manifest.get("data") or {}).get("validation") or {}
+    if not isinstance(held, dict):  # the final model: every fitting question trained on
+        held = {}
+    prefixes = tuple(held.get("xquad-vi dev articles") or ())
+    wiki = frozenset(held.get("vi-wiki train articles") or ())
+
+    def is_held(name: str, doc: str) -> bool:
+        return (name == "xquad-dev" and bool(prefixes) and doc.startswith(prefixes)) or (
+            name == "viwiki-train" and doc in wiki)
+
+    return is_held
+
+
 def validation_figures(cv, answerability, threshold, manifest: dict) -> dict:
     """End-to-end figures on the weights' own validation questions (never trained on).
 
@@ -249,11 +266,7 @@ def validation_figures(cv, answerability, threshold, manifest: dict) -> dict:
     choice is taken cross-validated and the network never saw them: the yardstick by which
     one set of weights is compared with another, end to end over retrieved windows (training's
     own validation reads the gold paragraph)."""
-    held = (manifest.get("data") or {}).get("validation") or {}
-    if not isinstance(held, dict):  # the final model: every fitting question trained on
-        return {}
-    prefixes = tuple(held.get("xquad-vi dev articles") or ())
-    wiki = frozenset(held.get("vi-wiki train articles") or ())
+    held_doc = validation_doc(manifest)
     docs = {(name, q["id"]): q.get("doc") or ""
             for name, qpath, _corpus, _answerable in SETS
             if name in ("xquad-dev", "viwiki-train") and qpath.exists()
@@ -261,9 +274,7 @@ def validation_figures(cv, answerability, threshold, manifest: dict) -> dict:
 
     def is_held(r) -> bool:
         base = r["set"].removesuffix("-gold")
-        doc = docs.get((base, r["id"]), "")
-        return (base == "xquad-dev" and bool(prefixes) and doc.startswith(prefixes)) or (
-            base == "viwiki-train" and doc in wiki)
+        return held_doc(base, docs.get((base, r["id"]), ""))
 
     out = {}
     for name in ("xquad-dev", "viwiki-train"):

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.reader.base import extracted
-from qa.text import fold_accents, normalize
+from qa.text import fold_accents, is_accented_query, normalize
 from qa.types import Answer, Passage
 
 # What asks for a credit, written with diacritics; a question typed without any is matched
@@ -59,8 +59,7 @@ def asks_for(question: str) -> str | None:
     """"photo" (who took a photo), "byline" (who wrote the article) or None. A question
     with diacritics is read with them ("bãi" is not "bài"); one typed without any, folded."""
     q = " ".join(re.findall(r"\w+", normalize(question).lower()))
-    folded = fold_accents(q)
-    plain = folded == q
+    plain = not is_accented_query(q)  # as question analysis decides it (qa.reader.question)
     if (_PHOTO_FOLDED if plain else _PHOTO_RE).search(q):
         return "photo"
     if (_BYLINE_FOLDED if plain else _BYLINE_RE).search(q):
@@ -152,16 +151,15 @@ def photo_credits(doc_id: str, text: str) -> list[Credit]:
 
 # --- answering -----------------------------------------------------------------------------
 
-_QUESTION_WORDS = set(
+# folded, as `_words` compares them
+_QUESTION_WORDS = {fold_accents(w) for w in (
     "ai nào người là của do bởi được chụp ảnh bức tấm hình phóng viên tác giả nhà báo nhiếp gia "
-    "viết bài báo tin đưa thực hiện tường thuật trong về này đó ở tại thì còn sao".split())
+    "viết bài báo tin đưa thực hiện tường thuật trong về này đó ở tại thì còn sao").split()}
 
 
 def _words(text: str) -> set[str]:
     return set(re.findall(r"\w+", fold_accents(normalize(text).lower())))
 
-
-_FOLDED_QUESTION_WORDS = {fold_accents(w) for w in _QUESTION_WORDS}
 
 _CHUNKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -212,7 +210,7 @@ def read_credit(question: str, passages: Sequence[Passage], index,
         found = byline(docs[0], index.docs[docs[0]].text) if docs else None
         chosen, confidence = found, 0.9
     else:
-        asked = _words(question) - _FOLDED_QUESTION_WORDS
+        asked = _words(question) - _QUESTION_WORDS
         best = None
         for rank, doc_id in enumerate(docs[:articles]):
             text = index.docs[doc_id].text
