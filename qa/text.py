@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 # Combining tone marks (the five Vietnamese tones besides the level one).
@@ -89,6 +90,29 @@ def is_accented_query(text: str, threshold: float = 0.25) -> bool:
     if not toks:
         return False
     return sum(has_diacritics(t) for t in toks) / len(toks) >= threshold
+
+
+@dataclass(frozen=True)
+class AccentPattern:
+    """A question pattern written with diacritics and its folded twin. A question typed with
+    diacritics is searched with them ("bãi" is not "bài"); one typed without, folded."""
+
+    accented: re.Pattern[str]
+    folded: re.Pattern[str]
+
+    @classmethod
+    def compile(cls, pattern: str, folded: str | None = None,
+                whole_words: bool = False) -> AccentPattern:
+        """`folded`: the folded form where it is not `fold_accents(pattern)` (a folded word
+        that is also another word needs its own context). `whole_words`: match whole words
+        only, also folded ("ông nào" is not inside "phuong nao")."""
+        def wrap(p: str) -> re.Pattern[str]:
+            return re.compile(rf"(?<!\w)(?:{p})(?!\w)" if whole_words else p)
+        return cls(wrap(pattern), wrap(fold_accents(pattern) if folded is None else folded))
+
+    def search(self, text: str, accented: bool) -> re.Match[str] | None:
+        """`text`: lower-cased, and folded when not `accented`."""
+        return (self.accented if accented else self.folded).search(text)
 
 
 def _with_bigrams(units: list[str], prefix: str) -> list[str]:

@@ -245,3 +245,16 @@ def test_aspect_markers_are_not_content():
     # "đang" marks the tense like "đã" and "sẽ"; folded, "dang" stays ("đảng")
     assert "đang" not in analyze("Bao nhiêu người đang sống ở phường Đoàn Kết?").content
     assert "dang" in analyze("dang bo phuong ky son co bao nhieu dang vien").content
+
+
+@pytest.mark.parametrize(("question", "reason"), [
+    ("Vì sao phường Đoàn Kết được chọn tổ chức đại hội điểm?", True),
+    ("vi sao phuong Doan Ket duoc chon to chuc dai hoi diem", True),
+    ("Giải Grammy dùng để làm gì?", True),
+    ("Lý do của việc sáp nhập là gì?", True),
+    ("Ai được chỉ định làm Bí thư?", False),
+    ("Đại hội diễn ra như thế nào?", False),
+    ("sao do la gi", False),  # "sao đỏ" (a red star), not "vì sao"
+])
+def test_a_reason_question_is_told_apart(question, reason):
+    assert analyze(question).reason is reason

@@ -10,6 +10,7 @@ import unicodedata
 import pytest
 
 from qa.text import (
+    AccentPattern,
     abbreviation_expansions,
     fold_accents,
     index_terms,
@@ -344,3 +345,19 @@ def test_abbreviations_need_whole_words():
 def test_compact_and_spaced_forms_of_cn_ttcn():
     assert "công nghiệp - tiểu thủ công nghiệp" in abbreviation_expansions("Ngành CN-TTCN tăng")
     assert "công nghiệp - tiểu thủ công nghiệp" in abbreviation_expansions("Ngành CN - TTCN tăng")
+
+
+def test_accent_pattern_reads_a_question_as_it_was_typed():
+    rx = AccentPattern.compile(r"ông nào|bài", whole_words=True)
+    assert rx.search("ông nào là bí thư", accented=True)
+    assert rx.search(fold_accents("ong nao la bi thu"), accented=False)
+    assert not rx.search("phường nào", accented=True)  # whole words: not inside "phường nào"
+    assert not rx.search(fold_accents("phuong nao"), accented=False)
+    assert not rx.search("bãi biển", accented=True)  # typed with diacritics: "bãi" is not "bài"
+    assert rx.search(fold_accents("bai bien"), accented=False)  # typed without: can't tell
+
+
+def test_accent_pattern_takes_a_folded_form_of_its_own():
+    rx = AccentPattern.compile(r"mấy", folded=r"co may")  # given folded, used as is
+    assert rx.search("có mấy", accented=True) and rx.search("mấy", accented=True)
+    assert rx.search("co may", accented=False) and not rx.search("nha may", accented=False)

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from qa.reader.base import extracted
-from qa.text import fold_accents, is_accented_query, normalize
+from qa.text import AccentPattern, fold_accents, is_accented_query, normalize
 from qa.types import Answer, Passage
 
 # What asks for a credit, written with diacritics; a question typed without any is matched
@@ -46,23 +46,19 @@ _BYLINE = [
 ]
 
 
-def _compile(patterns: list[str]) -> tuple[re.Pattern, re.Pattern]:
-    joined = "|".join(f"(?:{p})" for p in patterns)
-    return re.compile(joined), re.compile(fold_accents(joined))
-
-
-_PHOTO_RE, _PHOTO_FOLDED = _compile(_PHOTO)
-_BYLINE_RE, _BYLINE_FOLDED = _compile(_BYLINE)
+_PHOTO_Q = AccentPattern.compile("|".join(f"(?:{p})" for p in _PHOTO))
+_BYLINE_Q = AccentPattern.compile("|".join(f"(?:{p})" for p in _BYLINE))
 
 
 def asks_for(question: str) -> str | None:
     """"photo" (who took a photo), "byline" (who wrote the article) or None. A question
     with diacritics is read with them ("bãi" is not "bài"); one typed without any, folded."""
     q = " ".join(re.findall(r"\w+", normalize(question).lower()))
-    plain = not is_accented_query(q)  # as question analysis decides it (qa.reader.question)
-    if (_PHOTO_FOLDED if plain else _PHOTO_RE).search(q):
+    accented = is_accented_query(q)  # as question analysis decides it (qa.reader.question)
+    low = q if accented else fold_accents(q)
+    if _PHOTO_Q.search(low, accented):
         return "photo"
-    if (_BYLINE_FOLDED if plain else _BYLINE_RE).search(q):
+    if _BYLINE_Q.search(low, accented):
         return "byline"
     return None
 

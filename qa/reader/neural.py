@@ -26,7 +26,7 @@ from pathlib import Path
 from qa.reader.base import abstain, extracted
 from qa.reader.question import ANSWER_TYPES, LIST, QUANTITY
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
-from qa.text import fold_accents, sentence_spans
+from qa.text import sentence_spans
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,6 @@ FEATURES = ["bias", "margin", "score", "margin_best", "rule_score", "rule_answer
 # SHAPE_MARGIN of the best (fixed, not tuned: docs/benchmarks.md, "Answer shape").
 SHAPE_CANDIDATES = 10
 SHAPE_MARGIN = 2.0
-_REASON_Q = re.compile(r"(?<!\w)(?:vì sao|tại sao|lý do|lí do|nguyên nhân|vì đâu|để làm gì"
-                       r"|nhằm mục đích gì|mục đích gì|nhằm gì)(?!\w)")
-_REASON_Q_FOLDED = re.compile(fold_accents(_REASON_Q.pattern))
 _REASON_A = re.compile(r"(?:để|nhằm|vì|do|bởi|nhờ|tại|là do|là vì)(?!\w)", re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d.,]*")
 
@@ -120,10 +117,8 @@ class AnswerShape:
 
     @classmethod
     def of(cls, q) -> AnswerShape:
-        low = q.text.lower() if q.accented else fold_accents(q.text.lower())
-        reason = bool((_REASON_Q if q.accented else _REASON_Q_FOLDED).search(low))
         unit = tuple(q.unit) if q.answer_type == QUANTITY else ()
-        return cls(reason, q.answer_type == LIST, unit, q.form)
+        return cls(q.reason, q.answer_type == LIST, unit, q.form)
 
     @property
     def asks(self) -> bool:

@@ -9,7 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.text import TOKEN_RE, contains_run, fold_accents, is_accented_query, normalize, syllable_key
+from qa.text import (
+    TOKEN_RE,
+    AccentPattern,
+    contains_run,
+    fold_accents,
+    is_accented_query,
+    normalize,
+    syllable_key,
+)
 
 PERSON, QUANTITY, DATE, PLACE, ORG, LIST, DESCRIPTION, NAME = (
     "PER", "NUM", "DATE", "LOC", "ORG", "LIST", "DESC", "NAME")
@@ -66,13 +74,10 @@ _TYPE_PATTERNS: list[tuple[str, str, str | None]] = [
 ]
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    return re.compile(rf"(?<!\w)(?:{pattern})(?!\w)")
-
-
-_TYPE_RES = [(t, _compile(p)) for t, p, _f in _TYPE_PATTERNS]
-_TYPE_RES_FOLDED = [(t, _compile(fold_accents(p) if f is None else f))
-                    for t, p, f in _TYPE_PATTERNS]
+_TYPE_RES = [(t, AccentPattern.compile(p, f, whole_words=True)) for t, p, f in _TYPE_PATTERNS]
+# A reason question ("vì sao", "để làm gì"): its answer is a clause of cause or purpose.
+_REASON = AccentPattern.compile(r"vì sao|tại sao|lý do|lí do|nguyên nhân|vì đâu|để làm gì"
+                                r"|nhằm mục đích gì|mục đích gì|nhằm gì", whole_words=True)
 
 # Function words and question words: never content to match.
 STOPWORDS = set("""
@@ -88,8 +93,8 @@ _FOLDED_STOP = {fold_accents(w) for w in STOPWORDS} - {"dang", "ban", "bi", "thu
 _STOP_KEYS = {syllable_key(w) for w in STOPWORDS}
 # "bao nhiêu X" / "mấy X": the unit the answer number should carry ("bao nhiêu đảng viên")
 _UNIT_WORDS = r"\s+((?:[^\W\d_]+\s*){1,3})"
-_UNIT_AFTER = re.compile(r"(?<!\w)(?:bao nhiêu|mấy)" + _UNIT_WORDS)
-_UNIT_AFTER_FOLDED = re.compile(rf"(?<!\w)(?:bao nhieu|{_MAY_FOLDED})" + _UNIT_WORDS)
+_UNIT_AFTER = AccentPattern.compile(r"(?<!\w)(?:bao nhiêu|mấy)" + _UNIT_WORDS,
+                                   rf"(?<!\w)(?:bao nhieu|{_MAY_FOLDED})" + _UNIT_WORDS)
 
 
 # Paraphrases common in news questions: a question word on the left also looks for the
@@ -133,6 +138,7 @@ class QuestionAnalysis:
     head: tuple[str, ...] = ()  # the noun a "nào" asks about ("đảng" nào, "thành phố" nào)
     wh_prev: tuple[str, ...] = ()  # the two words right before the question word, as typed
     wh_next: tuple[str, ...] = ()  # and the two right after it
+    reason: bool = False  # asks why or what for ("vì sao", "để làm gì")
 
     def form(self, token: str) -> str:
         """The matching form of a token of an answer sentence, comparable to `content`."""
@@ -143,8 +149,7 @@ def analyze(question: str) -> QuestionAnalysis:
     q = normalize(question).strip()
     accented = is_accented_query(q)
     low = q.lower() if accented else fold_accents(q.lower())
-    regs = _TYPE_RES if accented else _TYPE_RES_FOLDED
-    answer_type = next((t for t, rx in regs if rx.search(low)), DESCRIPTION)
+    answer_type = next((t for t, rx in _TYPE_RES if rx.search(low, accented)), DESCRIPTION)
     toks = [m.group() for m in TOKEN_RE.finditer(q)]
     if accented:
         content = [syllable_key(t) for t in toks if syllable_key(t) not in _STOP_KEYS]
@@ -153,7 +158,7 @@ def analyze(question: str) -> QuestionAnalysis:
         content = [f for i, f in enumerate(folded)
                    if f not in _FOLDED_STOP and not _is_bao_gio(folded, i)]
     unit: tuple[str, ...] = ()
-    m = (_UNIT_AFTER if accented else _UNIT_AFTER_FOLDED).search(low)
+    m = _UNIT_AFTER.search(low, accented)
     if m:
         words = m.group(1).split()
         form = syllable_key if accented else (lambda w: w)
@@ -171,7 +176,7 @@ def analyze(question: str) -> QuestionAnalysis:
     return QuestionAnalysis(q, answer_type, accented, tuple(content), unit,
                             tuple(_entities(q, accented)), tuple(dict.fromkeys(related)), plan,
                             before[-2:], after[:2], bool(day_level), before, after, head,
-                            wh_prev, wh_next)
+                            wh_prev, wh_next, bool(_REASON.search(low, accented)))
 
 
 # Words that say which body or level a name is ("Thành ủy Lai Châu", "phường Kỳ Sơn"),
