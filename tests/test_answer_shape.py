@@ -27,6 +27,7 @@ def shaped(question: str, span: str) -> str | None:
     # a count: the asked noun right after the number; a bracket after the noun is cut
     ("Đại hội diễn ra trong mấy ngày?", "2 ngày (15 - 16/1)", "2 ngày"),
     ("dai hoi dien ra trong may ngay", "2 ngày (15 - 16/1)", "2 ngày"),
+    ("Đại hội diễn ra trong mấy ngày?", "2 ngày (15 - 16/1", "2 ngày"),  # a bracket left open
     ("Đại hội diễn ra trong mấy ngày?", "(15 - 16/1)", None),  # a date, not a count of days
     ("Đảng bộ có bao nhiêu đảng viên?", "hơn 600", "hơn 600"),  # the span kept as read
     ("Đảng bộ có bao nhiêu đảng viên?", "2 ngày", None),
@@ -82,3 +83,38 @@ def test_best_spans_gives_each_window_its_next_best_spans_each_a_different_text(
     assert [x.score for x in top] == sorted((x.score for x in top), reverse=True)
     one = best_spans([window], ctx, text, start, end)
     assert [(x.start, x.end) for x in one] == [(top[0].start, top[0].end)]
+
+
+COUNTS = ("Đại hội công bố quyết định chỉ định 30 đồng chí tham gia Ban Chấp hành Đảng bộ phường, "
+          "10 đồng chí vào Ban Thường vụ và Bí thư, Phó Bí thư Đảng ủy. Phường có 600 đảng viên.")
+
+
+@pytest.mark.parametrize(("question", "read", "expected"), [
+    # several counts of the asked noun in one sentence: the one whose own words the question says
+    ("Bao nhiêu đồng chí được chỉ định vào Ban Thường vụ Đảng ủy phường?", "30", "10"),
+    ("bao nhieu dong chi duoc chi dinh vao ban thuong vu", "30 đồng chí", "10 đồng chí"),
+    ("Bao nhiêu đồng chí tham gia Ban Chấp hành Đảng bộ phường?", "10", "30"),
+    ("Bao nhiêu đồng chí tham gia Ban Chấp hành Đảng bộ phường?", "10 đồng chí", "30 đồng chí"),
+    ("Bao nhiêu đồng chí tham gia Ban Chấp hành Đảng bộ phường?", "30", "30"),
+    # the question tells them apart by no word: the span read stays
+    ("Có bao nhiêu đồng chí được chỉ định?", "10", "10"),
+    ("Có bao nhiêu đồng chí được chỉ định?", "30", "30"),
+    # one count of the noun in its sentence: nothing to choose between
+    ("Phường có bao nhiêu đảng viên tham gia Ban Thường vụ?", "600", "600"),
+])
+def test_a_count_among_counts_of_its_noun_is_the_one_the_question_describes(
+        question, read, expected):
+    shape = AnswerShape.of(analyze(question))
+    a = COUNTS.index(read)
+    got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], COUNTS)
+    assert COUNTS[got.start:got.end] == expected
+
+
+def test_a_year_before_a_comma_is_not_a_count_of_the_noun_after_it():
+    text = "Sau năm 2012, quốc gia thành viên tăng: 9 quốc gia ký hiệp ước, 3 quốc gia rút khỏi."
+    shape = AnswerShape.of(analyze("Bao nhiêu quốc gia đã rút khỏi?"))
+    year = text.index("2012")
+    assert shape.fit(text, year, year + 5) is None  # "2012," then "quốc gia": not a count
+    nine = text.index("9 quốc gia")
+    got = shape.pick([Span(9.0, 0.0, 0, nine, nine + 1)], text)
+    assert text[got.start:got.end] == "3"

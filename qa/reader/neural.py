@@ -26,7 +26,7 @@ from pathlib import Path
 from qa.reader.base import abstain, extracted
 from qa.reader.question import ANSWER_TYPES, LIST, QUANTITY
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
-from qa.text import sentence_spans
+from qa.text import TOKEN_RE, sentence_spans
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,7 @@ FEATURES = ["bias", "margin", "score", "margin_best", "rule_score", "rule_answer
 SHAPE_CANDIDATES = 10
 SHAPE_MARGIN = 2.0
 _REASON_A = re.compile(r"(?:để|nhằm|vì|do|bởi|nhờ|tại|là do|là vì)(?!\w)", re.IGNORECASE)
-_NUMBER = re.compile(r"\d[\d.,]*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # "2012," is 2012 and a comma
 
 
 @dataclass(frozen=True)
@@ -114,11 +114,17 @@ class AnswerShape:
     items: bool = False
     unit: tuple[str, ...] = ()  # matching forms (QuestionAnalysis.form) of the counted noun
     form: object = None  # QuestionAnalysis.form
+    content: tuple[str, ...] = ()  # the question's content words (matching forms), less the noun
+    pairs: frozenset = frozenset()  # its adjacent content words ("thường vụ"), as pairs of forms
 
     @classmethod
     def of(cls, q) -> AnswerShape:
         unit = tuple(q.unit) if q.answer_type == QUANTITY else ()
-        return cls(q.reason, q.answer_type == LIST, unit, q.form)
+        content = tuple(w for w in q.content if w not in unit)
+        forms = [q.form(t) for t in TOKEN_RE.findall(q.text)]
+        pairs = frozenset((x, y) for x, y in zip(forms, forms[1:])
+                          if x in content and y in content)
+        return cls(q.reason, q.answer_type == LIST, unit, q.form, content, pairs)
 
     @property
     def asks(self) -> bool:
@@ -127,7 +133,8 @@ class AnswerShape:
     def fit(self, text: str, a: int, b: int) -> tuple[int, int] | None:
         """The span text[a:b] as the shape wants it, or None where it has not that shape. A
         count keeps its span ("hơn 600" where "600 đảng viên" follows) less a bracket after
-        the counted noun ("2 ngày (15 - 16/1)" → "2 ngày")."""
+        the counted noun, closed or cut by the span's end ("2 ngày (15 - 16/1)", "2 ngày (15 -
+        16/1" → "2 ngày")."""
         span = text[a:b]
         if self.reason:
             return (a, b) if _REASON_A.match(span) else None
@@ -136,18 +143,60 @@ class AnswerShape:
             return (a, b) if len(parts) >= 2 and all(len(x.split()) <= 6 for x in parts) else None
         if self.unit:
             for m in _NUMBER.finditer(span):
-                words = list(re.finditer(r"\w+", text[a + m.end():a + m.end() + 80]))
-                k = 0
-                while (k < len(words) and k < len(self.unit)
-                       and self.form(words[k].group()) == self.unit[k]):
-                    k += 1
-                if k and words[0].start() <= 1:  # the noun right after the number
-                    noun_end = a + m.end() + words[k - 1].end()
+                noun_end = self._noun_after(text, a + m.end())
+                if noun_end is not None:
                     rest = text[noun_end:b]
-                    if noun_end < b and re.fullmatch(r"\s*\([^()]*\)[\s,.;]*", rest):
+                    if noun_end < b and re.fullmatch(r"\s*\([^()]*\)?[\s,.;]*", rest):
                         return a, noun_end
                     return a, b
         return None
+
+    def _noun_after(self, text: str, i: int, size: int | None = None) -> int | None:
+        """The end of the counted noun where it follows text[i] ("10| đồng chí"), else None;
+        `size`: at most that many of its words."""
+        words = list(re.finditer(r"\w+", text[i:i + 80]))
+        unit = self.unit[:size]
+        k = 0
+        while k < len(words) and k < len(unit) and self.form(words[k].group()) == unit[k]:
+            k += 1
+        return i + words[k - 1].end() if k and words[0].start() <= 1 else None
+
+    def sibling(self, text: str, a: int, b: int) -> tuple[int, int]:
+        """A count among counts of the same noun in one sentence ("chỉ định 30 đồng chí tham
+        gia Ban Chấp hành, 10 đồng chí vào Ban Thường vụ"): the one whose own words (up to the
+        next comma or count) share most with the question; the chosen span where none shares
+        more: first by adjacent word pairs ("Ban Thường vụ"), then by words. The span keeps
+        its form (the number alone, or with the noun)."""
+        if not self.unit or not self.content:
+            return a, b
+        sentence = next(((s, e) for s, e in sentence_spans(text) if s <= a < e), None)
+        if sentence is None:
+            return a, b
+        counts = []  # (number start, number end, noun end)
+        for m in _NUMBER.finditer(text, *sentence):
+            end = self._noun_after(text, m.end())
+            if end is not None:
+                counts.append((m.start(), m.end(), end))
+        mine = next((c for c in counts if a <= c[0] < b), None)
+        if mine is None or len(counts) < 2:
+            return a, b
+        wanted = set(self.content)
+
+        def shared(n: int) -> tuple[int, int]:  # (word pairs, words) shared with the question
+            stop = counts[n + 1][0] if n + 1 < len(counts) else sentence[1]
+            clause = re.split(r"[,;]", text[counts[n][2]:stop])[0]
+            forms = [self.form(w) for w in TOKEN_RE.findall(clause)]
+            return len(self.pairs & set(zip(forms, forms[1:]))), len(wanted & set(forms))
+
+        scores = [shared(n) for n in range(len(counts))]
+        best = max(range(len(counts)), key=lambda n: scores[n])
+        if scores[best] <= scores[counts.index(mine)]:
+            return a, b
+        num_a, num_b, _end = counts[best]
+        if b < mine[2]:
+            return num_a, num_b
+        size = len(TOKEN_RE.findall(text[mine[1]:mine[2]]))  # as many noun words as the span's
+        return num_a, self._noun_after(text, num_b, size) or num_b
 
     def pick(self, spans: Sequence, text: str):
         """The best of `spans` (one window's, best first) that fits, within the margin; else
@@ -160,6 +209,8 @@ class AnswerShape:
                 break
             fitted = self.fit(text, x.start, x.end)
             if fitted is not None:
+                if self.unit:
+                    fitted = self.sibling(text, *fitted)
                 return replace(x, start=fitted[0], end=fitted[1])
         return best
 
