@@ -118,3 +118,32 @@ def test_a_year_before_a_comma_is_not_a_count_of_the_noun_after_it():
     nine = text.index("9 quốc gia")
     got = shape.pick([Span(9.0, 0.0, 0, nine, nine + 1)], text)
     assert text[got.start:got.end] == "3"
+
+
+UNITS = ("Phường Đoàn Kết được thành lập trên cơ sở sáp nhập diện tích và dân số của 5 đơn vị hành "
+         "chính cũ, đó là các xã, phường: Đoàn Kết, Quyết Tiến, Sùng Phài (thành phố Lai Châu cũ) "
+         "và xã Lản Nhì Thàng (huyện Phong Thổ cũ), với tổng diện tích 134,31km2. Phường Kỳ Sơn "
+         "được thành lập trên cơ sở hợp nhất toàn bộ diện tích tự nhiên, quy mô dân số của phường "
+         "Kỳ Sơn, xã Độc Lập và xã Mông Hóa.")
+
+
+@pytest.mark.parametrize(("question", "read", "expected"), [
+    # a list question read as a description: the named items after it in its sentence
+    ("Phường Đoàn Kết được sáp nhập từ những đơn vị nào?", "5 đơn vị hành chính cũ",
+     "Đoàn Kết, Quyết Tiến, Sùng Phài (thành phố Lai Châu cũ) và xã Lản Nhì Thàng (huyện Phong "
+     "Thổ cũ)"),
+    ("phuong ky son duoc hop nhat tu nhung don vi nao", "cơ sở hợp nhất toàn bộ diện tích tự nhiên",
+     "phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa"),
+    # a span that names something, or a question that asks no list: the span stays
+    ("Phường Đoàn Kết được sáp nhập từ những đơn vị nào?", "Quyết Tiến", "Quyết Tiến"),
+    ("Phường Kỳ Sơn được thành lập trên cơ sở nào?", "cơ sở hợp nhất toàn bộ diện tích tự nhiên",
+     "cơ sở hợp nhất toàn bộ diện tích tự nhiên"),
+    # no named run after the span in its sentence: the span stays
+    ("Những đơn vị nào có tổng diện tích 134,31km2?", "tổng diện tích 134,31km2",
+     "tổng diện tích 134,31km2"),
+])
+def test_a_list_question_read_as_a_description_gets_the_named_items(question, read, expected):
+    shape = AnswerShape.of(analyze(question))
+    a = UNITS.index(read)
+    got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], UNITS)
+    assert UNITS[got.start:got.end] == expected

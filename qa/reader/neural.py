@@ -102,6 +102,28 @@ SHAPE_CANDIDATES = 10
 SHAPE_MARGIN = 2.0
 _REASON_A = re.compile(r"(?:để|nhằm|vì|do|bởi|nhờ|tại|là do|là vì)(?!\w)", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # "2012," is 2012 and a comma
+# A named list: items split by ", " / "; " / " và ", each a level word or none, capitalised
+# words, an optional bracket ("phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa").
+_ITEM_SEP = re.compile(r",\s+|;\s+|\s+và\s+|:\s+")
+_LEVEL_WORDS = {"xã", "phường", "huyện", "tỉnh", "quận", "thành", "phố", "thị", "trấn", "thôn",
+                "bản", "tổ", "làng", "tp"}
+
+
+def _named_suffix(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The end of text[start:end] that names something: capitalised words (at most 5), the
+    level words before them, a bracket after them ("xã Lản Nhì Thàng (huyện Phong Thổ cũ)")."""
+    piece = text[start:end]
+    core_end = len(piece.rstrip(" .;,"))
+    bracket = re.search(r"\s*\([^()]*\)$", piece[:core_end])
+    words = list(re.finditer(r"\S+", piece[:bracket.start() if bracket else core_end]))
+    k = len(words)
+    while k > 0 and words[k - 1].group()[:1].isupper() and len(words) - k < 5:
+        k -= 1
+    if k == len(words):
+        return None
+    while k > 0 and words[k - 1].group().lower() in _LEVEL_WORDS:
+        k -= 1
+    return start + words[k].start(), start + core_end
 
 
 @dataclass(frozen=True)
@@ -161,6 +183,35 @@ class AnswerShape:
             k += 1
         return i + words[k - 1].end() if k and words[0].start() <= 1 else None
 
+    def enumeration(self, text: str, a: int, b: int) -> tuple[int, int] | None:
+        """For a list question whose span names nothing ("5 đơn vị hành chính cũ"): the first
+        run of two or more named items that starts at or after the span in its sentence
+        ("Đoàn Kết, Quyết Tiến… và xã Lản Nhì Thàng (huyện Phong Thổ cũ)"), else None."""
+        if not self.items or any(w[:1].isupper() for w in text[a:b].split()[1:]):
+            return None
+        sentence = next(((s, e) for s, e in sentence_spans(text) if s <= a < e), None)
+        if sentence is None:
+            return None
+        pieces, at = [], sentence[0]  # (start, end, the separator after it)
+        for m in _ITEM_SEP.finditer(text, *sentence):
+            pieces.append((at, m.start(), m.group().strip()))
+            at = m.end()
+        pieces.append((at, sentence[1], ""))
+        runs, run = [], []
+        for start, end, sep in pieces:
+            named = _named_suffix(text, start, end)
+            if named and run and named[0] == start:  # a whole named piece goes on
+                run.append(named)
+            else:  # a run ends; a named end of a piece starts one
+                runs.append(run)
+                run = [named] if named else []
+            if sep == ":":
+                runs.append(run)
+                run = []
+        runs.append(run)
+        found = next((r for r in runs if len(r) >= 2 and r[0][0] >= a), None)
+        return (found[0][0], found[-1][1]) if found else None
+
     def sibling(self, text: str, a: int, b: int) -> tuple[int, int]:
         """A count among counts of the same noun in one sentence ("chỉ định 30 đồng chí tham
         gia Ban Chấp hành, 10 đồng chí vào Ban Thường vụ"): the one whose own words (up to the
@@ -212,7 +263,8 @@ class AnswerShape:
                 if self.unit:
                     fitted = self.sibling(text, *fitted)
                 return replace(x, start=fitted[0], end=fitted[1])
-        return best
+        listed = self.enumeration(text, best.start, best.end)
+        return replace(best, start=listed[0], end=listed[1]) if listed else best
 
 
 def _logit(p: float) -> float:
