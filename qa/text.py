@@ -168,6 +168,12 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
     return [s for s in (_trim(text, a, b) for a, b in spans) if s[1] > s[0]]
 
 
+def sentence_at(text: str, i: int) -> tuple[int, int] | None:
+    """(start, end) of the sentence of `text` that holds offset `i` (see `sentence_spans`), or
+    None where `i` falls between sentences (whitespace) or outside the text."""
+    return next(((a, b) for a, b in sentence_spans(text) if a <= i < b), None)
+
+
 def _inside_parens(text: str, a: int, b: int) -> bool:
     seg = text[a:b]
     return seg.count("(") > seg.count(")")

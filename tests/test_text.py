@@ -17,6 +17,7 @@ from qa.text import (
     is_accented_query,
     normalize,
     query_terms,
+    sentence_at,
     sentence_spans,
     split_sentences,
     syllable_key,
@@ -361,3 +362,12 @@ def test_accent_pattern_takes_a_folded_form_of_its_own():
     rx = AccentPattern.compile(r"mấy", folded=r"co may")  # given folded, used as is
     assert rx.search("có mấy", accented=True) and rx.search("mấy", accented=True)
     assert rx.search("co may", accented=False) and not rx.search("nha may", accented=False)
+
+
+def test_sentence_at_gives_the_sentence_holding_an_offset():
+    text = "Đại hội diễn ra 2 ngày.  Ông Lò Văn Sáu làm Bí thư."
+    first, second = sentence_spans(text)
+    assert sentence_at(text, text.index("2 ngày")) == first
+    assert sentence_at(text, text.index("Bí thư")) == second
+    assert sentence_at(text, first[1] + 1) is None  # the spaces between them
+    assert sentence_at(text, len(text)) is None

@@ -26,7 +26,7 @@ from pathlib import Path
 from qa.reader.base import abstain, extracted
 from qa.reader.question import ANSWER_TYPES, LIST, QUANTITY
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
-from qa.text import TOKEN_RE, sentence_spans
+from qa.text import TOKEN_RE, sentence_at
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class AnswerShape:
         ("Đoàn Kết, Quyết Tiến… và xã Lản Nhì Thàng (huyện Phong Thổ cũ)"), else None."""
         if not self.items or any(w[:1].isupper() for w in text[a:b].split()[1:]):
             return None
-        sentence = next(((s, e) for s, e in sentence_spans(text) if s <= a < e), None)
+        sentence = sentence_at(text, a)
         if sentence is None:
             return None
         pieces, at = [], sentence[0]  # (start, end, the separator after it)
@@ -220,7 +220,7 @@ class AnswerShape:
         its form (the number alone, or with the noun)."""
         if not self.unit or not self.content:
             return a, b
-        sentence = next(((s, e) for s, e in sentence_spans(text) if s <= a < e), None)
+        sentence = sentence_at(text, a)
         if sentence is None:
             return a, b
         counts = []  # (number start, number end, noun end)
@@ -461,5 +461,5 @@ class NeuralReader:
         shift = text[a:b].find(tidy)
         if tidy and shift >= 0:
             a, b = a + shift, a + shift + len(tidy)
-        sa, sb = next(((x0, x1) for x0, x1 in sentence_spans(text) if x0 <= a < x1), (a, b))
+        sa, sb = sentence_at(text, a) or (a, b)
         return extracted(question, passages, pi, (a, b), (sa, max(sb, b)), confidence)

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from qa.text import TOKEN_RE, canonical, normalize, sentence_spans
+from qa.text import TOKEN_RE, canonical, normalize, sentence_at, sentence_spans
 
 
 @dataclass(frozen=True)
@@ -96,8 +96,7 @@ def locate(question: str, answer: str, text: str) -> tuple[int, int, int, int] |
     for pa, pb in _paragraphs(text):
         para = text[pa:pb]
         for m in re.finditer(re.escape(answer), para):
-            sent = next(((x, y) for x, y in sentence_spans(para) if x <= m.start() < y),
-                        (m.start(), m.end()))
+            sent = sentence_at(para, m.start()) or (m.start(), m.end())
             score = (_overlap(question, para[sent[0]:sent[1]]), _overlap(question, para))
             if best is None or score > best[0]:
                 best = (score, (pa, pb, pa + m.start(), pa + m.end()))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from qa.errors import ModelLoadError
 from qa.reader.base import abstain, extracted
-from qa.text import sentence_spans
+from qa.text import sentence_at
 from qa.types import Answer, Passage
 
 DEFAULT_ABSTAIN_THRESHOLD = 0.3  # a softmax-mass confidence; tune per model
@@ -95,5 +95,5 @@ class TransformerReader:
         if conf < self.abstain_threshold:
             return abstain(question, passages, conf)
         text = passages[pi].text
-        sa, sb = next(((x, y) for x, y in sentence_spans(text) if x <= a < y), (a, b))
+        sa, sb = sentence_at(text, a) or (a, b)
         return extracted(question, passages, pi, (a, b), (sa, max(sb, b)), conf)
