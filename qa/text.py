@@ -234,6 +234,56 @@ _ABBR_RES = [(re.compile(_abbrev_pattern(a)), a, e) for a, e in ABBREVIATIONS.it
 _EXP_RES = [(re.compile(r"\b" + re.escape(canonical(e)) + r"\b"), a) for a, e in ABBREVIATIONS.items()]
 
 
+# What a reader adds beside a question's words: the abbreviations of three letters or more
+# (not "TP", "TX.": a bare "thành phố" in a question says nothing of them)
+_READER_ABBREVIATIONS = sorted(((a, e) for a, e in ABBREVIATIONS.items()
+                                if "." not in a and len(a.replace(" ", "")) >= 3),
+                               key=lambda ae: -len(ae[1]))
+
+
+def abbreviation_aliases(words: Sequence[str], form) -> list[tuple[str, ...]]:
+    """The abbreviations, as tuples of `form`ed tokens, whose written-out form begins
+    `words` (`form`ed already): ("hợp", "tác", "xã") → [("htx",)]."""
+    out = []
+    for abbr, expansion in _READER_ABBREVIATIONS:
+        spelled = tuple(form(w) for w in TOKEN_RE.findall(expansion))
+        if tuple(words[:len(spelled)]) == spelled:
+            out.append(tuple(form(w) for w in TOKEN_RE.findall(abbr)))
+    return out
+
+
+def spell_abbreviations(question: str, texts: Sequence[str]) -> str:
+    """`question` with, beside each administrative abbreviation or written-out form in it,
+    the other form where one of `texts` uses that one: "bao nhiêu hợp tác xã" over "4 HTX"
+    reads "bao nhiêu hợp tác xã (HTX)"; "Chủ tịch HĐND" over "Hội đồng nhân dân" reads
+    "Chủ tịch HĐND (hội đồng nhân dân)". A reader that has not learnt them sees both forms."""
+    accented = is_accented_query(question)
+    form = syllable_key if accented else (lambda t: fold_accents(t.lower()))
+    toks = list(TOKEN_RE.finditer(question))
+    forms = [form(m.group()) for m in toks]
+    canon = [canonical(t) for t in texts]
+    used: set[int] = set()
+    inserts: list[tuple[int, str]] = []
+    for abbr, expansion in _READER_ABBREVIATIONS:
+        spelled = [form(w) for w in TOKEN_RE.findall(expansion)]
+        n = len(spelled)
+        at = next((i for i in range(len(forms) - n + 1) if forms[i:i + n] == spelled
+                   and not used & set(range(i, i + n))), None)
+        short = re.compile(_abbrev_pattern(abbr))
+        if at is not None and not short.search(question) and any(short.search(t)
+                                                                   for t in texts):
+            used |= set(range(at, at + n))
+            inserts.append((toks[at + n - 1].end(), f" ({abbr})"))
+            continue
+        m = short.search(question)
+        written = re.compile(r"(?<!\w)" + re.escape(canonical(expansion)) + r"(?!\w)")
+        if m and any(written.search(c) for c in canon):
+            inserts.append((m.end(), f" ({expansion})"))
+    for i, piece in sorted(inserts, reverse=True):
+        question = question[:i] + piece + question[i:]
+    return question
+
+
 def abbreviation_expansions(text: str) -> str:
     """Extra words to index with `text`: each abbreviation's expansion and each expansion's
     abbreviation, so "ngân sách nhà nước" finds "NSNN" and back."""

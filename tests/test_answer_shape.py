@@ -110,6 +110,19 @@ def test_a_count_among_counts_of_its_noun_is_the_one_the_question_describes(
     assert COUNTS[got.start:got.end] == expected
 
 
+@pytest.mark.parametrize("question", ["Phường có bao nhiêu hợp tác xã?",
+                                      "phuong co bao nhieu hop tac xa?"])
+def test_a_count_of_an_abbreviated_noun_is_a_count_of_the_noun(question):
+    text = "Toàn phường hiện có 4 HTX, 206 doanh nghiệp, 870 hộ kinh doanh."
+    shape = AnswerShape.of(analyze(question))
+    a = text.index("4 HTX")
+    assert shape.fit(text, a, a + len("4 HTX")) == (a, a + len("4 HTX"))
+    b = text.index("206")
+    assert shape.fit(text, b, b + len("206 doanh nghiệp")) is None
+    # without the abbreviation's help the count was not one of the noun
+    assert AnswerShape.of(analyze("Phường có bao nhiêu doanh nghiệp?")).fit(text, a, a + 5) is None
+
+
 def test_a_year_before_a_comma_is_not_a_count_of_the_noun_after_it():
     text = "Sau năm 2012, quốc gia thành viên tăng: 9 quốc gia ký hiệp ước, 3 quốc gia rút khỏi."
     shape = AnswerShape.of(analyze("Bao nhiêu quốc gia đã rút khỏi?"))

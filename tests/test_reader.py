@@ -528,6 +528,24 @@ def test_the_neural_reader_reads_what_the_rule_reader_counts_wrong(seed_index, e
 
 
 @pytest.mark.slow
+def test_the_neural_reader_reads_a_question_with_the_abbreviations_of_its_passages(
+        seed_index, embedder):
+    """The Kỳ Sơn article counts "4 HTX"; asked for "hợp tác xã" written out, the network
+    read "115,689 km2" until it was shown the abbreviation beside the words."""
+    from qa.reader import make_reader
+    from qa.retrieval import HybridRetriever
+    from qa.settings import Settings
+
+    question = "Phường Kỳ Sơn hiện có bao nhiêu hợp tác xã?"
+    passages = HybridRetriever(seed_index, embedder).search(question, 5)
+    reader = make_reader(Settings.from_env(reader="neural"), embedder)
+    reader.term_weight = seed_index.lexical.idf
+    r = reader.reading(question, passages)
+    read = passages[r.passage].text[r.start:r.end]
+    assert read in ("4", "4 HTX"), read
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "right"),
     [  # the seeds write "Đồng chí Bùi Thị Minh - Phó Bí thư Tỉnh ủy dự và chỉ đạo Đại hội…"

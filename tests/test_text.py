@@ -11,6 +11,7 @@ import pytest
 
 from qa.text import (
     AccentPattern,
+    abbreviation_aliases,
     abbreviation_expansions,
     fold_accents,
     index_terms,
@@ -19,6 +20,7 @@ from qa.text import (
     query_terms,
     sentence_at,
     sentence_spans,
+    spell_abbreviations,
     split_sentences,
     syllable_key,
 )
@@ -346,6 +348,38 @@ def test_abbreviations_need_whole_words():
 def test_compact_and_spaced_forms_of_cn_ttcn():
     assert "công nghiệp - tiểu thủ công nghiệp" in abbreviation_expansions("Ngành CN-TTCN tăng")
     assert "công nghiệp - tiểu thủ công nghiệp" in abbreviation_expansions("Ngành CN - TTCN tăng")
+
+
+@pytest.mark.parametrize(("question", "passage", "read"), [
+    # a written-out form in the question, its abbreviation in the passage
+    ("Phường có bao nhiêu hợp tác xã?", "Toàn phường hiện có 4 HTX, 206 doanh nghiệp.",
+     "Phường có bao nhiêu hợp tác xã (HTX)?"),
+    ("phuong co bao nhieu hop tac xa?", "Toàn phường hiện có 4 HTX.",
+     "phuong co bao nhieu hop tac xa (HTX)?"),  # typed without diacritics
+    ("Mấy chỉ tiêu về quốc phòng an ninh?", "và 2 chỉ tiêu về QPAN.",
+     "Mấy chỉ tiêu về quốc phòng an ninh (QPAN)?"),  # with or without the hyphen
+    # the longer form wins where one form holds another ("tiểu thủ công nghiệp": TTCN)
+    ("Giá trị công nghiệp - tiểu thủ công nghiệp?", "giá trị sản xuất CN - TTCN năm 2025",
+     "Giá trị công nghiệp - tiểu thủ công nghiệp (CN - TTCN)?"),
+    # an abbreviation in the question, its written-out form in the passage
+    ("Chủ tịch HĐND tỉnh là ai?", "Chủ tịch Hội đồng nhân dân tỉnh Lào Cai Trịnh Xuân Trường",
+     "Chủ tịch HĐND (hội đồng nhân dân) tỉnh là ai?"),
+    # nothing to add: the passage uses the question's own form, or neither
+    ("Phường có bao nhiêu hợp tác xã?", "Phường có 4 hợp tác xã.", "Phường có bao nhiêu hợp tác xã?"),
+    ("Chủ tịch HĐND tỉnh là ai?", "Chủ tịch HĐND tỉnh Lào Cai", "Chủ tịch HĐND tỉnh là ai?"),
+    # short ones are left alone: "TP" beside every "thành phố" would say nothing
+    ("Thành phố nào?", "TP. Hồ Chí Minh và TP Hà Nội", "Thành phố nào?"),
+])
+def test_a_question_is_read_with_the_abbreviations_its_passages_use(question, passage, read):
+    assert spell_abbreviations(question, [passage]) == read
+
+
+def test_an_abbreviation_may_be_the_counted_noun_of_a_question():
+    key = syllable_key
+    assert abbreviation_aliases((key("hợp"), key("tác"), key("xã")), key) == [("htx",)]
+    assert abbreviation_aliases(("kinh", "te", "xa", "hoi"), lambda t: fold_accents(t.lower())) \
+        == [("kt", "xh"), ("ktxh",)]
+    assert abbreviation_aliases((key("đảng"), key("viên")), key) == []
 
 
 def test_accent_pattern_reads_a_question_as_it_was_typed():

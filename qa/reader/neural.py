@@ -26,7 +26,7 @@ from pathlib import Path
 from qa.reader.base import abstain, extracted
 from qa.reader.question import ANSWER_TYPES, LIST, QUANTITY
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
-from qa.text import TOKEN_RE, sentence_at
+from qa.text import TOKEN_RE, abbreviation_aliases, sentence_at, spell_abbreviations
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -138,6 +138,7 @@ class AnswerShape:
     form: object = None  # QuestionAnalysis.form
     content: tuple[str, ...] = ()  # the question's content words (matching forms), less the noun
     pairs: frozenset = frozenset()  # its adjacent content words ("thường vụ"), as pairs of forms
+    aliases: tuple[tuple[str, ...], ...] = ()  # abbreviations of the noun ("hợp tác xã": HTX)
 
     @classmethod
     def of(cls, q) -> AnswerShape:
@@ -146,7 +147,8 @@ class AnswerShape:
         forms = [q.form(t) for t in TOKEN_RE.findall(q.text)]
         pairs = frozenset((x, y) for x, y in zip(forms, forms[1:])
                           if x in content and y in content)
-        return cls(q.reason, q.answer_type == LIST, unit, q.form, content, pairs)
+        return cls(q.reason, q.answer_type == LIST, unit, q.form, content, pairs,
+                   tuple(abbreviation_aliases(unit, q.form)) if unit else ())
 
     @property
     def asks(self) -> bool:
@@ -181,6 +183,9 @@ class AnswerShape:
         k = 0
         while k < len(words) and k < len(unit) and self.form(words[k].group()) == unit[k]:
             k += 1
+        if k == 0:  # "4 HTX" for "bao nhiêu hợp tác xã"
+            k = next((len(a) for a in self.aliases
+                      if tuple(self.form(w.group()) for w in words[:len(a)]) == a), 0)
         return i + words[k - 1].end() if k and words[0].start() <= 1 else None
 
     def enumeration(self, text: str, a: int, b: int) -> tuple[int, int] | None:
@@ -359,6 +364,7 @@ class NeuralReader:
 
         head, lower, maker, fitted = self.warm_up()
         passages = list(passages[: self.max_passages])
+        question = spell_abbreviations(question, [p.text for p in passages])
         q, scored, evidence = self.rules.score_candidates(question, passages)
         rule_top = max(scored, key=lambda s: s.score) if scored else None
         rule_conf = _sigmoid(rule_top.score) if rule_top else 0.0
