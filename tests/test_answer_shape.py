@@ -123,6 +123,30 @@ def test_a_count_of_an_abbreviated_noun_is_a_count_of_the_noun(question):
     assert AnswerShape.of(analyze("Phường có bao nhiêu doanh nghiệp?")).fit(text, a, a + 5) is None
 
 
+def test_a_count_repeats_the_noun_not_only_its_first_word():
+    """"6 đảng bộ" is not a count of "đảng viên", nor "870 hộ kinh doanh" of "hộ nghèo"; a noun
+    followed by function words ("người đang sống") needs only its own word."""
+    text = ("Đảng bộ có 12 tổ chức cơ sở đảng (6 đảng bộ cơ sở, 6 chi bộ cơ sở) với tổng số 789 "
+            "đảng viên; phường có 870 hộ kinh doanh, 86 hộ nghèo và hơn 25.400 người.")
+
+    def fit(question: str, read: str):
+        a = text.index(read)
+        found = AnswerShape.of(analyze(question)).fit(text, a, a + len(read))
+        return None if found is None else text[found[0]:found[1]]
+
+    assert fit("Đảng bộ có tổng số bao nhiêu đảng viên?", "6 đảng bộ") is None
+    assert fit("Đảng bộ có tổng số bao nhiêu đảng viên?", "789 đảng viên") == "789 đảng viên"
+    assert fit("dang bo co tong so bao nhieu dang vien", "6 đảng bộ") is None
+    assert fit("Phường có bao nhiêu hộ nghèo?", "870 hộ kinh doanh") is None
+    assert fit("Phường có bao nhiêu hộ nghèo?", "86 hộ nghèo") == "86 hộ nghèo"
+    assert fit("Bao nhiêu người đang sống ở phường?", "hơn 25.400 người") == "hơn 25.400 người"
+    # and among the counts of a sentence, "6 đảng bộ cơ sở" is not one of "đảng viên"
+    shape = AnswerShape.of(analyze("Đảng bộ các cơ quan Đảng có tổng số bao nhiêu đảng viên?"))
+    a = text.index("789")
+    got = shape.pick([Span(9.0, 0.0, 0, a, a + 3)], text)
+    assert text[got.start:got.end] == "789"
+
+
 def test_a_year_before_a_comma_is_not_a_count_of_the_noun_after_it():
     text = "Sau năm 2012, quốc gia thành viên tăng: 9 quốc gia ký hiệp ước, 3 quốc gia rút khỏi."
     shape = AnswerShape.of(analyze("Bao nhiêu quốc gia đã rút khỏi?"))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.reader.base import abstain, extracted
-from qa.reader.question import ANSWER_TYPES, LIST, QUANTITY
+from qa.reader.question import ANSWER_TYPES, LIST, QUANTITY, is_function_word
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
 from qa.text import TOKEN_RE, abbreviation_aliases, sentence_at, spell_abbreviations
 from qa.types import Answer, Passage
@@ -139,6 +139,9 @@ class AnswerShape:
     content: tuple[str, ...] = ()  # the question's content words (matching forms), less the noun
     pairs: frozenset = frozenset()  # its adjacent content words ("thường vụ"), as pairs of forms
     aliases: tuple[tuple[str, ...], ...] = ()  # abbreviations of the noun ("hợp tác xã": HTX)
+    # how many of the noun's words a count must repeat: those before the first function word,
+    # at most two ("đảng viên": 2, so "6 đảng bộ" is not a count of it; "người đang sống": 1)
+    noun_words: int = 1
 
     @classmethod
     def of(cls, q) -> AnswerShape:
@@ -147,8 +150,11 @@ class AnswerShape:
         forms = [q.form(t) for t in TOKEN_RE.findall(q.text)]
         pairs = frozenset((x, y) for x, y in zip(forms, forms[1:])
                           if x in content and y in content)
+        noun = next((k for k, w in enumerate(unit) if is_function_word(w, q.accented)),
+                    len(unit))
         return cls(q.reason, q.answer_type == LIST, unit, q.form, content, pairs,
-                   tuple(abbreviation_aliases(unit, q.form)) if unit else ())
+                   tuple(abbreviation_aliases(unit, q.form)) if unit else (),
+                   max(1, min(2, noun)))
 
     @property
     def asks(self) -> bool:
@@ -183,6 +189,8 @@ class AnswerShape:
         k = 0
         while k < len(words) and k < len(unit) and self.form(words[k].group()) == unit[k]:
             k += 1
+        if k < min(self.noun_words, len(unit)):
+            k = 0
         if k == 0:  # "4 HTX" for "bao nhiêu hợp tác xã"
             k = next((len(a) for a in self.aliases
                       if tuple(self.form(w.group()) for w in words[:len(a)]) == a), 0)
@@ -369,6 +377,7 @@ class NeuralReader:
         rule_top = max(scored, key=lambda s: s.score) if scored else None
         rule_conf = _sigmoid(rule_top.score) if rule_top else 0.0
         rule_answerable = self.rules.answerable(rule_top, evidence, rule_conf) if rule_top else 0.0
+        shape = AnswerShape.of(q)
         q_ids = maker.question(question)
         chosen = self._windows(q_ids, passages, scored, maker)
         rule_answer = None
@@ -378,7 +387,8 @@ class NeuralReader:
             b = rule_top.sent[0] + rule_top.cand.end
             tidy = _tidy(p.text[a:b], q.answer_type)
             a += max(p.text[a:b].find(tidy), 0)
-            rule_answer = (rule_top.passage, a, a + len(tidy))
+            # a count among counts: the one the question describes, as for the network's span
+            rule_answer = (rule_top.passage, *shape.sibling(p.text, a, a + len(tidy)))
         rule_score = rule_top.score if rule_top else -10.0
         if not chosen:
             return Reading(-1, 0, 0, -1e4, 0.0, 0.0, rule_score, rule_answerable, 0.0, 0,
@@ -391,7 +401,6 @@ class NeuralReader:
         rule_text = (passages[rule_answer[0]].text[rule_answer[1]:rule_answer[2]]
                      if rule_answer else None)
         spans = []
-        shape = AnswerShape.of(q)
         for n, (pi, sentence, ctx, w) in enumerate(chosen):
             found = best_spans([w], ctx, passages[pi].text, s[n:n + 1], e[n:n + 1],
                                per_window=SHAPE_CANDIDATES if shape.asks else 1)
