@@ -239,6 +239,10 @@ _EXP_RES = [(re.compile(r"\b" + re.escape(canonical(e)) + r"\b"), a) for a, e in
 _READER_ABBREVIATIONS = sorted(((a, e) for a, e in ABBREVIATIONS.items()
                                 if "." not in a and len(a.replace(" ", "")) >= 3),
                                key=lambda ae: -len(ae[1]))
+# each with its pattern, and its written-out form's pattern over `canonical` text
+_READER_RES = [(a, e, re.compile(_abbrev_pattern(a)),
+                re.compile(r"(?<!\w)" + re.escape(canonical(e)) + r"(?!\w)"))
+               for a, e in _READER_ABBREVIATIONS]
 
 
 def abbreviation_aliases(words: Sequence[str], form) -> list[tuple[str, ...]]:
@@ -261,22 +265,22 @@ def spell_abbreviations(question: str, texts: Sequence[str]) -> str:
     form = syllable_key if accented else (lambda t: fold_accents(t.lower()))
     toks = list(TOKEN_RE.finditer(question))
     forms = [form(m.group()) for m in toks]
-    canon = [canonical(t) for t in texts]
+    canon: list[str] = []  # the texts' matching forms, made when first needed
     used: set[int] = set()
     inserts: list[tuple[int, str]] = []
-    for abbr, expansion in _READER_ABBREVIATIONS:
+    for abbr, expansion, short, written in _READER_RES:
         spelled = [form(w) for w in TOKEN_RE.findall(expansion)]
         n = len(spelled)
         at = next((i for i in range(len(forms) - n + 1) if forms[i:i + n] == spelled
                    and not used & set(range(i, i + n))), None)
-        short = re.compile(_abbrev_pattern(abbr))
         if at is not None and not short.search(question) and any(short.search(t)
                                                                    for t in texts):
             used |= set(range(at, at + n))
             inserts.append((toks[at + n - 1].end(), f" ({abbr})"))
             continue
         m = short.search(question)
-        written = re.compile(r"(?<!\w)" + re.escape(canonical(expansion)) + r"(?!\w)")
+        if m and not canon:
+            canon = [canonical(t) for t in texts]
         if m and any(written.search(c) for c in canon):
             inserts.append((m.end(), f" ({expansion})"))
     for i, piece in sorted(inserts, reverse=True):
