@@ -235,24 +235,23 @@ _EXP_RES = [(re.compile(r"\b" + re.escape(canonical(e)) + r"\b"), a) for a, e in
 
 
 # What a reader adds beside a question's words: the abbreviations of three letters or more
-# (not "TP", "TX.": a bare "thành phố" in a question says nothing of them)
-_READER_ABBREVIATIONS = sorted(((a, e) for a, e in ABBREVIATIONS.items()
-                                if "." not in a and len(a.replace(" ", "")) >= 3),
-                               key=lambda ae: -len(ae[1]))
-# each with its pattern, and its written-out form's pattern over `canonical` text
-_READER_RES = [(a, e, re.compile(_abbrev_pattern(a)),
-                re.compile(r"(?<!\w)" + re.escape(canonical(e)) + r"(?!\w)"))
-               for a, e in _READER_ABBREVIATIONS]
+# (not "TP", "TX.": a bare "thành phố" in a question says nothing of them), longest written-out
+# form first; each with its pattern and its written-out form's pattern over `canonical` text
+# (the index's own, `_ABBR_RES` / `_EXP_RES`), and the tokens of both forms
+_READER_RES = sorted(((a, e, short, written, TOKEN_RE.findall(a), TOKEN_RE.findall(e))
+                      for (short, a, e), (written, _a) in zip(_ABBR_RES, _EXP_RES)
+                      if "." not in a and len(a.replace(" ", "")) >= 3),
+                     key=lambda r: -len(r[1]))
 
 
 def abbreviation_aliases(words: Sequence[str], form) -> list[tuple[str, ...]]:
     """The abbreviations, as tuples of `form`ed tokens, whose written-out form begins
     `words` (`form`ed already): ("hợp", "tác", "xã") → [("htx",)]."""
     out = []
-    for abbr, expansion in _READER_ABBREVIATIONS:
-        spelled = tuple(form(w) for w in TOKEN_RE.findall(expansion))
+    for *_, abbr_tokens, tokens in _READER_RES:
+        spelled = tuple(form(w) for w in tokens)
         if tuple(words[:len(spelled)]) == spelled:
-            out.append(tuple(form(w) for w in TOKEN_RE.findall(abbr)))
+            out.append(tuple(form(w) for w in abbr_tokens))
     return out
 
 
@@ -268,8 +267,8 @@ def spell_abbreviations(question: str, texts: Sequence[str]) -> str:
     canon: list[str] = []  # the texts' matching forms, made when first needed
     used: set[int] = set()
     inserts: list[tuple[int, str]] = []
-    for abbr, expansion, short, written in _READER_RES:
-        spelled = [form(w) for w in TOKEN_RE.findall(expansion)]
+    for abbr, expansion, short, written, _abbr_tokens, tokens in _READER_RES:
+        spelled = [form(w) for w in tokens]
         n = len(spelled)
         at = next((i for i in range(len(forms) - n + 1) if forms[i:i + n] == spelled
                    and not used & set(range(i, i + n))), None)
