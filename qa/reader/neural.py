@@ -372,14 +372,11 @@ class NeuralReader:
 
         head, lower, maker, fitted = self.warm_up()
         passages = list(passages[: self.max_passages])
-        question = spell_abbreviations(question, [p.text for p in passages])
-        q, scored, evidence = self.rules.score_candidates(question, passages)
+        question, q, scored, evidence, chosen = self.plan(question, passages)
         rule_top = max(scored, key=lambda s: s.score) if scored else None
         rule_conf = _sigmoid(rule_top.score) if rule_top else 0.0
         rule_answerable = self.rules.answerable(rule_top, evidence, rule_conf) if rule_top else 0.0
         shape = AnswerShape.of(q)
-        q_ids = maker.question(question)
-        chosen = self._windows(q_ids, passages, scored, maker)
         rule_answer = None
         if rule_top is not None:
             p = passages[rule_top.passage]
@@ -413,6 +410,19 @@ class NeuralReader:
         reading = Reading(-1, 0, 0, -1e4, best_null, best_null, rule_score, rule_answerable, 0.0,
                           len(chosen), rule_answer, q.answer_type, tuple(spans))
         return reading.choose(fitted.get("window") or DEFAULT_WINDOW_WEIGHTS)
+
+    def plan(self, question: str, passages: Sequence[Passage]):
+        """What the network will read for `question` over `passages` (the first
+        `max_passages`): the question as read (abbreviations spelled as the passages write
+        them), the rule reader's analysis, its scored candidates and evidence, and the windows
+        (passage, sentence score, context, window). Training on the reader's own windows
+        (bench/reader_shared_norm.py) reads them here too."""
+        maker = self.warm_up()[2]
+        passages = list(passages[: self.max_passages])
+        question = spell_abbreviations(question, [p.text for p in passages])
+        q, scored, evidence = self.rules.score_candidates(question, passages)
+        chosen = self._windows(maker.question(question), passages, scored, maker)
+        return question, q, scored, evidence, chosen
 
     def _windows(self, q_ids, passages: Sequence[Passage], scored: Sequence[Scored], maker):
         """Up to `max_windows` (passage, sentence score, context, window), centred on the best
