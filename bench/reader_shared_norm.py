@@ -2,7 +2,7 @@
 the answer's start and end normalized over all of a question's windows together ("shared
 normalization", Clark & Gardner 2018), so that span scores of different windows compare.
 
-    .venv/bin/python bench/reader_shared_norm.py --out /tmp/wshared      # about 25 min on 2 cores
+    .venv/bin/python bench/reader_shared_norm.py --out /tmp/wshared      # about 30 min on 2 cores
     .venv/bin/python bench/fit_neural.py --weights /tmp/wshared --dump /tmp/shared_rows.json \\
         --rules-dump /tmp/rules_rows.json --dry-run     # the `validation` figures, end to end
 
@@ -45,8 +45,8 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from qa.reader import training_data as td  # noqa: E402
-from qa.reader.spans import collate, piece_span  # noqa: E402
-from qa.reader.train import TrainConfig, _save_atomic, cpu_has_bf16, prepare  # noqa: E402
+from qa.reader.spans import Window, collate, piece_span  # noqa: E402
+from qa.reader.train import TrainConfig, _save_atomic, autocast_dtype, optimizer, prepare  # noqa: E402
 from qa.reader.weights_io import MANIFEST, default_folder, export  # noqa: E402
 
 SOURCES = (("xquad-vi", "xquad-vi-dev"), ("mlqa-vi-dev", "mlqa-vi-dev"),
@@ -172,10 +172,14 @@ def main(argv=None) -> None:
     lower = Lower(backbone, cfg.lower_layers)
     maker = WindowMaker(tokenizer, cfg.max_length, cfg.question_tokens)
     head = copy.deepcopy(shipped)
-    bf16 = cfg.precision == "bfloat16" or (cfg.precision == "auto" and cpu_has_bf16())
+    dtype = autocast_dtype(cfg.precision)
     rng = random.Random(13)
     others = prepare(rng.sample([ex for ex in train_rows if ex.lang != "vi"], args.others), maker)
     positives = sum(any(w["starts"] for w in g["windows"]) for g in groups)
+    # each question's windows as the network takes them (only `ids` and `first` are read),
+    # with their start and end targets
+    question_rows = [[(Window(w["ids"], w["first"], range(w["n"])), w["starts"], w["ends"])
+                      for w in g["windows"]] for g in groups]
     log({"questions": len(real), "groups": len(groups), "with_gold": positives,
          "windows": sum(len(g["windows"]) for g in groups), "others": len(others)})
 
@@ -197,13 +201,7 @@ def main(argv=None) -> None:
 
     per_epoch = len(batches(0))
     total = int(args.epochs * per_epoch) if args.max_steps is None else args.max_steps
-    decay = [p for n, p in head.named_parameters() if p.ndim > 1]
-    no_decay = [p for n, p in head.named_parameters() if p.ndim <= 1]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=args.lr)
-    warm = max(1, int(cfg.warmup * total))
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min((s + 1) / warm, max(0.0, (total - s) / max(total - warm, 1))))
+    opt, sched, _rate = optimizer(head, cfg, total)
     step, history = 0, []
     ckpt = args.work / "checkpoint.pt"
     if ckpt.exists():
@@ -225,21 +223,22 @@ def main(argv=None) -> None:
         for kind, i in order[k]:
             if kind == "q":
                 first = len(windows)
-                for w in groups[i]["windows"]:
+                for w, ts, te in question_rows[i]:
                     windows.append(w)
-                    targets.append((w["starts"], w["ends"]))
-                if any(w["starts"] for w in groups[i]["windows"]):
+                    targets.append((ts, te))
+                if any(ts for _, ts, _ in question_rows[i]):
                     spans.append(range(first, len(windows)))
             else:
                 item = others[i]
                 r = random.Random(f"13:{epoch}:{i}")
                 w = maker.around(item.question, item.context, item.answer, r)
-                windows.append({"ids": w.ids, "first": w.first, "n": len(w.pieces)})
+                windows.append(w)
                 targets.append(([w.start] if w.start else [], [w.end] if w.start else []))
-        ids, mask = collate([_Ids(w["ids"]) for w in windows], maker.pad)
+        ids, mask = collate(windows, maker.pad)
         hidden = lower(ids, mask).clone()
         head.train()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):  # as training does
+        with torch.autocast("cpu", dtype=dtype or torch.bfloat16,
+                            enabled=dtype is not None):  # as training does
             s, e = head(hidden, mask)
         per_window = torch.stack([(window_loss(s[r], ts) + window_loss(e[r], te)) / 2
                                   for r, (ts, te) in enumerate(targets)]).mean()
@@ -247,12 +246,11 @@ def main(argv=None) -> None:
         for rows in spans:
             parts_s, parts_e, gold_s, gold_e, offset = [], [], [], [], 0
             for r in rows:
-                w = windows[r]
-                a, n = w["first"], w["n"]
+                a, n = windows[r].first, len(windows[r].pieces)
                 parts_s.append(s[r, a:a + n])
                 parts_e.append(e[r, a:a + n])
-                gold_s += [offset + t - a for t in w["starts"]]
-                gold_e += [offset + t - a for t in w["ends"]]
+                gold_s += [offset + t - a for t in targets[r][0]]
+                gold_e += [offset + t - a for t in targets[r][1]]
                 offset += n
             vs, ve = torch.cat(parts_s), torch.cat(parts_e)
             shared = shared + (window_loss(vs, gold_s) + window_loss(ve, gold_e)) / 2
@@ -292,13 +290,6 @@ def main(argv=None) -> None:
                sys.argv[1:] if argv is None else argv) + "  # from the shipped head: "
                + shipped_manifest.get("command", ""))
     log({"wrote": str(args.out), "steps": step})
-
-
-class _Ids:
-    """What `collate` needs of a window."""
-
-    def __init__(self, ids):
-        self.ids = ids
 
 
 if __name__ == "__main__":

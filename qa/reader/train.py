@@ -73,6 +73,29 @@ def cpu_has_bf16() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
+def autocast_dtype(precision: str):
+    """The dtype the trained layers run under in training (`TrainConfig.precision`); None:
+    float32, no autocast."""
+    return {"float32": None, "bfloat16": torch.bfloat16,
+            "auto": torch.bfloat16 if cpu_has_bf16() else None}[precision]
+
+
+def optimizer(head, cfg: TrainConfig, total: int):
+    """AdamW over `head` (no weight decay on biases and norms) at `cfg.lr`, its learning rate
+    warmed up linearly over `cfg.warmup` of `total` steps, then down to 0 at `total`; and that
+    schedule's rate at a step (a longer run's warm restart sets it)."""
+    decay = [p for n, p in head.named_parameters() if p.ndim > 1]
+    no_decay = [p for n, p in head.named_parameters() if p.ndim <= 1]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
+    warm = max(1, int(cfg.warmup * total))
+
+    def rate(s: int) -> float:
+        return min((s + 1) / warm, max(0.0, (total - s) / max(total - warm, 1)))
+
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, rate), rate
+
+
 @dataclass
 class Prepared:
     """An example tokenized once: question pieces, context pieces, answer pieces."""
@@ -137,8 +160,7 @@ class Trainer:
         self.work = Path(work)
         self.work.mkdir(parents=True, exist_ok=True)
         self.log = log
-        self.dtype = {"float32": None, "bfloat16": torch.bfloat16,
-                      "auto": torch.bfloat16 if cpu_has_bf16() else None}[cfg.precision]
+        self.dtype = autocast_dtype(cfg.precision)
 
     def _window(self, item: Prepared, epoch: int, index: int):
         rng = random.Random(f"{self.cfg.seed}:{epoch}:{index}")
@@ -152,16 +174,7 @@ class Trainer:
         if cfg.max_steps is not None:
             total = min(total, cfg.max_steps)
         torch.manual_seed(cfg.seed)
-        decay = [p for n, p in self.head.named_parameters() if p.ndim > 1]
-        no_decay = [p for n, p in self.head.named_parameters() if p.ndim <= 1]
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
-                                 {"params": no_decay, "weight_decay": 0.0}], lr=cfg.lr)
-        warm = max(1, int(cfg.warmup * total))
-
-        def rate(s: int) -> float:
-            return min((s + 1) / warm, max(0.0, (total - s) / max(total - warm, 1)))
-
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, rate)
+        opt, sched, rate = optimizer(self.head, cfg, total)
         state = {"step": 0, "best": None, "history": [],
                  "schedule": [{"from_step": 0, "epochs": cfg.epochs, "steps": total}]}
         ckpt = self.work / "checkpoint.pt"
