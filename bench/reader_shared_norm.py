@@ -202,6 +202,7 @@ def main(argv=None) -> None:
     per_epoch = len(batches(0))
     total = int(args.epochs * per_epoch) if args.max_steps is None else args.max_steps
     opt, sched, _rate = optimizer(head, cfg, total)
+    torch.manual_seed(cfg.seed)  # dropout, as Trainer.run seeds it
     step, history = 0, []
     ckpt = args.work / "checkpoint.pt"
     if ckpt.exists():
