@@ -26,7 +26,16 @@ from pathlib import Path
 from qa.reader.base import abstain, extracted
 from qa.reader.question import ANSWER_TYPES, LIST, QUANTITY, is_function_word
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
-from qa.text import TOKEN_RE, abbreviation_aliases, sentence_at, spell_abbreviations
+from qa.text import (
+    TOKEN_RE,
+    AccentPattern,
+    abbreviation_aliases,
+    fold_accents,
+    is_accented_query,
+    normalize,
+    sentence_at,
+    spell_abbreviations,
+)
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -280,6 +289,35 @@ class AnswerShape:
         return replace(best, start=listed[0], end=listed[1]) if listed else best
 
 
+# A question that asks for a day, a year or an amount is refused where the answer chosen has
+# no day, no digit, no number word: what a near miss finds nearest ("Đại hội … diễn ra ngày
+# nào?" over articles without that congress: "2030"). Written before measuring; on the fitting
+# sets it refuses 3 right answers of 1,764 (questions like "bao nhiêu phần…" → "khu vực rộng
+# lớn") and leaves the validation figures as they were (docs/benchmarks.md, "Shape guard").
+_NUMBER_WORDS = (r"một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ"
+                 r"|tỉ|nửa|vài|đôi|chục|lần|nhiều|ít|hàng|không|mỗi|các|những|[ivxlc]+")
+_ASKED_SHAPES = (
+    (AccentPattern.compile(r"ngày (?:nào|mấy|bao nhiêu)|hôm nào", whole_words=True),
+     re.compile(r"\d{1,2}\s*[/-]\s*\d{1,2}|(?<!\w)ngày\s+\d|(?<!\w)(?:mùng|tháng)(?!\w)",
+                re.IGNORECASE)),
+    (AccentPattern.compile(r"năm (?:nào|bao nhiêu|mấy)", whole_words=True), re.compile(r"\d")),
+    (AccentPattern.compile(r"bao nhiêu", whole_words=True),
+     re.compile(rf"\d|(?<!\w)(?:{_NUMBER_WORDS})(?!\w)", re.IGNORECASE)),
+)
+
+
+def lacks_asked_shape(question: str, answer: str) -> bool:
+    """Whether `question` asks which day, which year or how many (the first of these it asks)
+    and `answer` names no day, has no digit, or no number: "ngày nào?" → "2030" does."""
+    q = normalize(question)
+    accented = is_accented_query(q)
+    low = q.lower() if accented else fold_accents(q.lower())
+    for asks, shape in _ASKED_SHAPES:
+        if asks.search(low, accented):
+            return not shape.search(answer)
+    return False
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
@@ -482,6 +520,8 @@ class NeuralReader:
             return abstain(question, passages, confidence if chosen else 0.0)
         pi, a, b = chosen
         text = passages[pi].text
+        if lacks_asked_shape(question, text[a:b]):
+            return abstain(question, passages, confidence)
         tidy = _tidy(text[a:b], "")
         shift = text[a:b].find(tidy)
         if tidy and shift >= 0:
