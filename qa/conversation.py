@@ -18,11 +18,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.text import UPPER, fold_accents
+from qa.text import UPPER, fold_accents, is_accented_query
 
 _TYPES = ("thành phố", "thị xã", "thị trấn", "tổ dân phố", "phường", "xã", "tỉnh", "huyện",
           "quận", "bản", "thôn", "đảng bộ", "đảng ủy", "chi bộ", "khóa", "khoá", "nhiệm kỳ")
 _TYPE_RE = "|".join(re.escape(fold_accents(t)) for t in _TYPES)
+_TYPES_WRITTEN = frozenset(_TYPES + ("đảng uỷ",))
 _UP = f"[{UPPER}]"
 _NAME_CAP = rf"(?:{_UP}[\w]*(?:\s+{_UP}[\w]*)*|[IVXLCDM]+\b|\d{{4}}\s*-\s*\d{{4}})"
 _DEMONSTRATIVE = r"(?:này|đó|ấy|nói trên|trên|vừa nêu|kể trên)"
@@ -62,8 +63,11 @@ class Mention:
 def mentions(question: str) -> list[Mention]:
     """Typed names in a question, in order: "phường Kỳ Sơn", "khóa XVII", "tỉnh Lai Châu"."""
     folded = fold_accents(question).lower()
+    accented = is_accented_query(question)
     out = []
     for m in re.finditer(rf"(?<!\w)({_TYPE_RE})\s+", folded):
+        if accented and question[m.start(1):m.end(1)].lower() not in _TYPES_WRITTEN:
+            continue  # "Ban Chấp hành" is no "bản", in a question typed with diacritics
         rest = question[m.end():]
         cap = re.match(_NAME_CAP, rest)
         if cap:
@@ -251,9 +255,12 @@ def _resolve_one(question: str, history: list[tuple[str, str | None]]) -> str:
     if m:
         g = 1 if m.group(1) else 2
         target = q[m.start(g):m.end(g)]
+        frame = history[-1][0]
+        other = _other_slot(frame, target)
+        if other is not None:
+            return other
         new = mentions(target)
         new_m = new[0] if new else Mention("", target)
-        frame = history[-1][0]
         if new_m.kind == "":
             ms = mentions(frame)
             if ms:
@@ -289,6 +296,62 @@ def _resolve_one(question: str, history: list[tuple[str, str | None]]) -> str:
     if not mentions(q) and prior and not _has_proper_name(q):
         return f"{q.rstrip(' ?')} ({prior[-1].text})?"
     return q
+
+
+# The counted noun of "bao nhiêu hộ kinh doanh cá nhân đang hoạt động": up to a function word,
+# a verb of state, a name or the end
+_COUNT_NOUN = re.compile(fold_accents(
+    r"(?<!\w)(?:bao nhiêu|mấy)\s+((?:(?!(?:đang|được|đã|sẽ|là|có|trong|tại|ở|của|với|cho|từ|đến"
+    r"|vào|khi|thì|hiện|nay|so|năm|tham gia|chiếm|đạt)(?!\w))[^\W\d_]+[\s,]*){1,6})"))
+_TITLE = re.compile(fold_accents(r"^(?:ông|bà|đồng chí|anh|chị)\s+"), re.I)
+
+
+def _other_slot(frame: str, target: str) -> str | None:
+    """"Còn X thì sao?" where X is not a place in the frame's place slot: the frame with X in
+    the slot it fills, or None to take X as a place. X can be a person with a title ("ông
+    Hoàng Văn Minh" for the person the frame names), a name after the same common noun as one
+    of the frame's ("dân tộc Dao" for "dân tộc Mường"), or, where the chat writes names with
+    capitals and X has none, a thing counted ("doanh nghiệp" for the counted "hộ kinh doanh
+    cá nhân" of "bao nhiêu hộ kinh doanh cá nhân đang hoạt động"; the frame with X in brackets
+    where nothing is counted)."""
+    t_fold = fold_accents(target).lower()
+    f_fold = fold_accents(frame).lower()
+    if _TITLE.match(t_fold) and re.search(_NAME_CAP, target):
+        old = _person_in(frame)
+        if old:
+            i = frame.rfind(old)
+            title = re.search(fold_accents(r"(?:ông|bà|đồng chí|anh|chị)\s+$"),
+                              f_fold[:i], re.I)
+            a = title.start() if title else i
+            new = target if title else target[_TITLE.match(t_fold).end():]
+            if a == 0 and frame[:1].isupper():
+                new = new[:1].upper() + new[1:]
+            return frame[:a] + new + frame[i + len(old):]
+        return None
+    head = re.match(rf"^((?:[^\W\d_]+\s+){{1,3}}?)({_NAME_CAP})(?:\s+(?:và|hoặc|với)\s.*)?$", target)
+    if head and not head.group(1)[:1].isupper() and not mentions(target):
+        noun = fold_accents(head.group(1)).lower()
+        at = None
+        for hit in re.finditer(rf"(?<!\w){re.escape(noun.strip())}\s+", f_fold):
+            name = re.match(_NAME_CAP, frame[hit.end():])
+            if name:
+                at = (hit.start(), hit.end() + name.end())
+                break
+        if at:
+            new = target[:1].upper() + target[1:] if at[0] == 0 and frame[:1].isupper() else target
+            return frame[:at[0]] + new + frame[at[1]:]
+        return None
+    capitals = any(c.isupper() for c in frame[1:])
+    if not capitals or any(c.isupper() for c in target) or mentions(target) and any(
+            m.kind == mentions(target)[0].kind for m in mentions(frame)):
+        return None
+    counted = _COUNT_NOUN.search(f_fold)
+    if counted:
+        a, b = counted.span(1)
+        while b > a and frame[b - 1] in " ,":
+            b -= 1
+        return frame[:a] + target + frame[b:]
+    return f"{frame.rstrip(' ?')} ({target})?"
 
 
 def _has_proper_name(q: str) -> bool:

@@ -240,3 +240,38 @@ def test_a_reference_typed_without_diacritics_is_still_one():
     assert unresolved_reference("ong do sinh nam nao", []).kind == "person"
     assert resolve_followup("Bản đồ phường này có gì?", ["Phường Kỳ Sơn có bao nhiêu đảng viên?"]) \
         == "Bản đồ phường Kỳ Sơn có gì?"
+
+
+@pytest.mark.parametrize(
+    ("followup", "previous", "expected"),
+    [  # "Còn X thì sao?" where X fills another slot than the place
+        ("Còn doanh nghiệp thì sao?",
+         "Phường Kỳ Sơn hiện có bao nhiêu hộ kinh doanh cá nhân đang hoạt động?",
+         "Phường Kỳ Sơn hiện có bao nhiêu doanh nghiệp đang hoạt động?"),
+        ("Còn chi bộ trường học, trạm y tế?",
+         "Đảng bộ phường Tân Phong có bao nhiêu chi bộ tổ dân phố, bản?",
+         "Đảng bộ phường Tân Phong có bao nhiêu chi bộ trường học, trạm y tế?"),
+        ("Còn dân tộc Dao thì sao?",
+         "Dân tộc Mường chiếm bao nhiêu phần trăm dân số phường Kỳ Sơn?",
+         "Dân tộc Dao chiếm bao nhiêu phần trăm dân số phường Kỳ Sơn?"),
+        ("Còn ông Hoàng Văn Minh thì sao?", "Bà Bùi Thị Minh giữ chức vụ gì?",
+         "Ông Hoàng Văn Minh giữ chức vụ gì?"),
+        ("Còn hộ nghèo thì sao?", "Ai là Bí thư Đảng ủy phường Kỳ Sơn?",
+         "Ai là Bí thư Đảng ủy phường Kỳ Sơn (hộ nghèo)?"),  # nothing counted: kept beside
+        # a place is still a place
+        ("Còn Đoàn Kết thì sao?", "Phường Kỳ Sơn có bao nhiêu dân?",
+         "Phường Đoàn Kết có bao nhiêu dân?"),
+        ("Còn bản Hon thì sao?", "Bản Thẳm có bao nhiêu hộ?", "Bản Hon có bao nhiêu hộ?"),
+    ],
+)
+def test_con_x_thi_sao_puts_x_in_the_slot_it_fills(followup, previous, expected):
+    assert resolve_followup(followup, [previous]) == expected
+
+
+def test_ban_chap_hanh_is_no_village():
+    """"bản" (a village) folds to "ban", as "Ban" (a committee) does; typed with diacritics,
+    "Ban Chấp hành" is not a place to swap."""
+    assert [m.text for m in mentions(
+        "Phường Kỳ Sơn chỉ định bao nhiêu đồng chí tham gia Ban Chấp hành Đảng bộ phường?")] \
+        == ["Phường Kỳ Sơn"]
+    assert [m.text for m in mentions("Bản Thẳm có bao nhiêu hộ?")] == ["Bản Thẳm"]

@@ -739,3 +739,39 @@ def test_a_day_asked_where_the_articles_give_only_years_is_refused(seed_index, e
     question = "Đại hội Đảng bộ tỉnh Lào Cai khóa I diễn ra ngày nào?"
     answer = read_over_the_seeds(seed_index, embedder, question, "neural")
     assert answer.abstained and answer.citations
+
+
+@pytest.mark.parametrize(
+    ("span", "answer_type", "served"),
+    [
+        ("đạt 97%", "NUM", "97%"),  # the boundary examples: the figure
+        ("100%; tỷ lệ đảng viên hoàn thành tốt nhiệm vụ đạt 97%", "NUM", "100%"),
+        ("2 ngày (15 - 16/1)", "DATE", "15 - 16/1"),  # "những ngày nào": the dates
+        ("2 ngày (15 - 16/1", "DATE", "15 - 16/1"),
+        ("2 ngày 22-23/7", "DATE", "22-23/7"),
+        ("2 ngày (15 - 16/1)", "NUM", "2 ngày (15 - 16/1)"),  # "mấy ngày": the count
+        ("đạt 97%", "DATE", "đạt 97%"),
+        ("Sáng 9/8", "DATE", "Sáng 9/8"),
+    ],
+)
+def test_a_count_is_served_as_its_figure_and_a_date_as_its_days(span, answer_type, served):
+    from qa.reader.neural import _figure_or_dates
+
+    text = f"Đại hội diễn ra {span}. Hết."
+    a, b = _figure_or_dates(text, 16, 16 + len(span), answer_type)
+    assert text[a:b] == served
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("question", "right"),
+    [
+        ("Hằng năm, tỷ lệ chi bộ trực thuộc Đảng bộ phường Chi Lăng hoàn thành tốt nhiệm vụ trở "
+         "lên đạt bao nhiêu?", "100%"),  # the text: "…trở lên đạt 100%; tỷ lệ đảng viên…"
+        ("Đại hội Đảng bộ phường Kỳ Sơn lần thứ I được tổ chức vào những ngày nào?", "22-23/7"),
+    ],
+)
+def test_the_neural_reader_serves_the_figure_and_the_days_as_news_write_them(
+        seed_index, embedder, question, right):
+    answer = read_over_the_seeds(seed_index, embedder, question, "neural")
+    assert not answer.abstained and answer.text == right
