@@ -110,6 +110,24 @@ def test_a_count_among_counts_of_its_noun_is_the_one_the_question_describes(
     assert COUNTS[got.start:got.end] == expected
 
 
+ITEMS = ("Đảng bộ xã còn 20 chi bộ trực thuộc, trong đó có 12 chi bộ thôn, bản, 8 chi bộ "
+         "trường học, trạm y tế, công an. Hết.")
+
+
+@pytest.mark.parametrize(("question", "read", "expected"), [
+    # a count's words run to the next count, its listed items with it
+    ("Xã có bao nhiêu chi bộ trường học, trạm y tế, công an?", "12", "8"),
+    ("Sau khi sáp nhập thôn, Đảng bộ xã có bao nhiêu chi bộ trường học, trạm y tế, công an?",
+     "12", "8"),
+    ("Xã có bao nhiêu chi bộ thôn, bản?", "8", "12"),
+])
+def test_a_count_among_counts_keeps_its_listed_items(question, read, expected):
+    shape = AnswerShape.of(analyze(question))
+    a = ITEMS.index(read)
+    got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], ITEMS)
+    assert ITEMS[got.start:got.end] == expected
+
+
 @pytest.mark.parametrize("question", ["Phường có bao nhiêu hợp tác xã?",
                                       "phuong co bao nhieu hop tac xa?"])
 def test_a_count_of_an_abbreviated_noun_is_a_count_of_the_noun(question):

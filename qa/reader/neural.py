@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.reader.base import abstain, extracted
-from qa.reader.question import ANSWER_TYPES, DATE, LIST, QUANTITY, is_function_word
+from qa.reader.question import ANSWER_TYPES, DATE, LIST, PERSON, QUANTITY, is_function_word
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
 from qa.text import (
     TOKEN_RE,
@@ -111,6 +111,9 @@ SHAPE_CANDIDATES = 10
 SHAPE_MARGIN = 2.0
 _REASON_A = re.compile(r"(?:để|nhằm|vì|do|bởi|nhờ|tại|là do|là vì)(?!\w)", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # "2012," is 2012 and a comma
+# A count's own words end at the next count or a ";": "15 chi bộ tổ dân phố, bản, 8 chi bộ
+# trường học, trạm y tế, công an" (to the first comma, the 8's words were "trường học" alone)
+_CLAUSE_END = r";"
 # A named list: items split by ", " / "; " / " và ", each a level word or none, capitalised
 # words, an optional bracket ("phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa").
 _ITEM_SEP = re.compile(r",\s+|;\s+|\s+và\s+|:\s+")
@@ -237,8 +240,8 @@ class AnswerShape:
     def sibling(self, text: str, a: int, b: int) -> tuple[int, int]:
         """A count among counts of the same noun in one sentence ("chỉ định 30 đồng chí tham
         gia Ban Chấp hành, 10 đồng chí vào Ban Thường vụ"): the one whose own words (up to the
-        next comma or count) share most with the question; the chosen span where none shares
-        more: first by adjacent word pairs ("Ban Thường vụ"), then by words. The span keeps
+        next count or ";", its items with it) share most with the question; the chosen span
+        where none shares more: first by adjacent word pairs ("Ban Thường vụ"), then by words. The span keeps
         its form (the number alone, or with the noun)."""
         if not self.unit or not self.content:
             return a, b
@@ -257,7 +260,7 @@ class AnswerShape:
 
         def shared(n: int) -> tuple[int, int]:  # (word pairs, words) shared with the question
             stop = counts[n + 1][0] if n + 1 < len(counts) else sentence[1]
-            clause = re.split(r"[,;]", text[counts[n][2]:stop])[0]
+            clause = re.split(_CLAUSE_END, text[counts[n][2]:stop])[0]
             forms = [self.form(w) for w in TOKEN_RE.findall(clause)]
             return len(self.pairs & set(zip(forms, forms[1:]))), len(wanted & set(forms))
 
@@ -316,6 +319,45 @@ def lacks_asked_shape(question: str, answer: str) -> bool:
         if asks.search(low, accented):
             return not shape.search(answer)
     return False
+
+
+# A person asked for by the post they hold ("Ai được bầu làm Phó Bí thư…?") is not answered
+# with someone whose sentence names that post only in its other form: a near miss finds the
+# person of the neighbouring post ("Nguyễn Lệ Thùy", re-elected Bí thư, for the Phó Bí thư no
+# article names). "Bí thư", "Phó Bí thư" and "Tổng Bí thư" are three posts (docs/benchmarks.md,
+# "Role guard").
+_ROLES = ("bí thư", "chủ tịch", "chủ nhiệm", "trưởng ban", "giám đốc", "chánh án",
+          "viện trưởng", "thủ tướng")
+_ROLE = AccentPattern.compile("|".join(_ROLES), whole_words=True)
+_ROLE_LEAD = re.compile(r"(?<!\w)(phó|pho|tổng|tong)\s*$")
+
+
+def _posts(text: str, base: str) -> set[str]:
+    """The forms of post `base` in `text` (lower case, folded or not as `base`): "" for the
+    post itself, "pho" for its deputy, "tong" for "tổng"."""
+    out = set()
+    for m in re.finditer(rf"(?<!\w){re.escape(base)}(?!\w)", text):
+        lead = _ROLE_LEAD.search(text, 0, m.start())
+        out.add(fold_accents(lead.group(1)) if lead else "")
+    return out
+
+
+def lacks_asked_role(question: str, sentence: str) -> bool:
+    """Whether `question` asks for a person by a post (the first it names) and `sentence`, the
+    answer's, names that post only in another form: "Phó Bí thư" asked, "Bí thư" there and no
+    "Phó Bí thư"; "Bí thư" asked, only "Phó Bí thư" or "Tổng Bí thư". A sentence that names
+    no form of the post says nothing either way ("Lothar de Maizière" for "Thủ tướng")."""
+    q = normalize(question)
+    accented = is_accented_query(q)
+    low = q.lower() if accented else fold_accents(q.lower())
+    asked = _ROLE.search(low, accented)
+    if asked is None:
+        return False
+    base = asked.group()
+    lead = _ROLE_LEAD.search(low, 0, asked.start())
+    form = fold_accents(lead.group(1)) if lead else ""
+    found = _posts(sentence.lower() if accented else fold_accents(sentence.lower()), base)
+    return bool(found) and form not in found
 
 
 # News conventions the written answers follow: "đạt 97%" answers "bao nhiêu phần trăm" with
@@ -557,4 +599,6 @@ class NeuralReader:
             a, b = a + shift, a + shift + len(tidy)
         a, b = _figure_or_dates(text, a, b, r.answer_type)
         sa, sb = sentence_at(text, a) or (a, b)
+        if r.answer_type == PERSON and lacks_asked_role(question, text[sa:max(sb, b)]):
+            return abstain(question, passages, confidence)
         return extracted(question, passages, pi, (a, b), (sa, max(sb, b)), confidence)
