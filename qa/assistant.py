@@ -26,7 +26,7 @@ from qa.reader.credits import read_credit
 from qa.retrieval import HybridRetriever
 from qa.settings import Settings
 from qa.store import IndexStore
-from qa.text import normalize
+from qa.text import normalize, spell_posts
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -143,7 +143,8 @@ class Assistant:
         if ref is not None:
             return clarification(question, ref, self.search(question, k=10))
         history = self._with_answers(question, list(history))
-        resolved = resolve_followup(question, history)
+        # "Ai đứng đầu Đảng ủy…" is searched and read as the post the news name ("Bí thư")
+        resolved = spell_posts(resolve_followup(question, history))
         self.load()
         retriever = self._retriever  # the index the passages come from, whatever swaps in
         passages = retriever.search(resolved, self.settings.top_k if k is None else k)

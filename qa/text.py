@@ -255,6 +255,33 @@ def abbreviation_aliases(words: Sequence[str], form) -> list[tuple[str, ...]]:
     return out
 
 
+# "Ai đứng đầu Đảng ủy phường X?" asks for its Bí thư, "người đứng đầu UBND" for its Chủ tịch:
+# the post the articles write (the network read the visiting Phó Bí thư Tỉnh ủy for "đứng đầu")
+_PARTY_BODIES = (r"đảng ủy|đảng uỷ|tỉnh ủy|tỉnh uỷ|thành ủy|thành uỷ|huyện ủy|huyện uỷ|quận ủy"
+                 r"|quận uỷ|thị ủy|thị uỷ|đảng bộ|chi bộ|ban chấp hành")
+_STATE_BODIES = r"ubnd|ủy ban nhân dân|uỷ ban nhân dân|hđnd|hội đồng nhân dân"
+_HEAD_OF = tuple(
+    (re.compile(fold_accents(rf"(?<!\w)(ai\s+)?(?:người\s+)?đứng\s+đầu\s+(?=(?:{bodies})(?!\w))")),
+     post) for bodies, post in ((_PARTY_BODIES, "Bí thư"), (_STATE_BODIES, "Chủ tịch")))
+
+
+def spell_posts(question: str) -> str:
+    """`question` with "(người) đứng đầu" a Party committee or a people's committee written as
+    the post the news name: "Ai đứng đầu Đảng ủy phường Kỳ Sơn?" → "Ai là Bí thư Đảng ủy
+    phường Kỳ Sơn?"; typed without diacritics too."""
+    folded = fold_accents(question.lower())  # the same offsets
+    for head, post in _HEAD_OF:
+        m = head.search(folded)
+        if m:
+            word = post if is_accented_query(question) else fold_accents(post).lower()
+            lead = question[m.start(1):m.end(1)] + ("là " if is_accented_query(question)
+                                                    else "la ") if m.group(1) else ""
+            if m.start() == 0 and not m.group(1):
+                word = word[:1].upper() + word[1:]
+            return question[:m.start()] + lead + word + " " + question[m.end():]
+    return question
+
+
 def spell_abbreviations(question: str, texts: Sequence[str]) -> str:
     """`question` with, beside each administrative abbreviation or written-out form in it,
     the other form where one of `texts` uses that one: "bao nhiêu hợp tác xã" over "4 HTX"

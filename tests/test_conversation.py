@@ -226,6 +226,15 @@ def test_dong_chi_do_end_to_end_answers_the_previous_question_first(seed_assista
     assert answer.resolved_question.startswith(f"{before.text} ")
 
 
+@pytest.mark.slow
+def test_the_head_of_a_ward_committee_is_its_bi_thu(seed_assistant):
+    """"Người đứng đầu" a Party committee is its Bí thư: searched and read so, the answer is the
+    ward's Bí thư, not the Phó Bí thư Tỉnh ủy who visited (read before)."""
+    answer = seed_assistant.ask("Người đứng đầu Đảng ủy phường Kỳ Sơn là ai?")
+    assert answer.resolved_question == "Bí thư Đảng ủy phường Kỳ Sơn là ai?"
+    assert not answer.abstained and answer.text == "Hoàng Văn Minh"
+
+
 @pytest.mark.parametrize("question", [
     "Thoát Lý, người đỡ đầu của Thiết Mộc Chân bị lưu đày đến đâu?",  # "người đỡ" folds to "nguoi do"
     "Ai đã lập bản đồ sông St. Johns năm 1562?",  # "bản đồ" folds to "ban do"

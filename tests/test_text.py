@@ -21,6 +21,7 @@ from qa.text import (
     sentence_at,
     sentence_spans,
     spell_abbreviations,
+    spell_posts,
     split_sentences,
     syllable_key,
 )
@@ -405,3 +406,17 @@ def test_sentence_at_gives_the_sentence_holding_an_offset():
     assert sentence_at(text, text.index("Bí thư")) == second
     assert sentence_at(text, first[1] + 1) is None  # the spaces between them
     assert sentence_at(text, len(text)) is None
+
+
+@pytest.mark.parametrize(("question", "read"), [
+    ("Ai đứng đầu Đảng ủy phường Kỳ Sơn?", "Ai là Bí thư Đảng ủy phường Kỳ Sơn?"),
+    ("Người đứng đầu Tỉnh ủy Lai Châu là ai?", "Bí thư Tỉnh ủy Lai Châu là ai?"),
+    ("Ai là người đứng đầu chi bộ tổ 1?", "Ai là Bí thư chi bộ tổ 1?"),
+    ("ai dung dau dang uy phuong chi lang", "ai la bi thu dang uy phuong chi lang"),
+    ("Ai đứng đầu UBND tỉnh Lai Châu?", "Ai là Chủ tịch UBND tỉnh Lai Châu?"),
+    # heads of anything else keep their words
+    ("Đội nào đứng đầu bảng xếp hạng?", "Đội nào đứng đầu bảng xếp hạng?"),
+    ("Ai là Bí thư Đảng ủy phường?", "Ai là Bí thư Đảng ủy phường?"),
+])
+def test_the_head_of_a_committee_is_asked_as_its_post(question, read):
+    assert spell_posts(question) == read

@@ -35,6 +35,7 @@ from qa.text import (
     normalize,
     sentence_at,
     spell_abbreviations,
+    spell_posts,
 )
 from qa.types import Answer, Passage
 
@@ -523,12 +524,12 @@ class NeuralReader:
     def plan(self, question: str, passages: Sequence[Passage]):
         """What the network will read for `question` over `passages` (the first
         `max_passages`): the question as read (abbreviations spelled as the passages write
-        them), the rule reader's analysis, its scored candidates and evidence, and the windows
+        them, "đứng đầu Đảng ủy" as "Bí thư Đảng ủy"), the rule reader's analysis, its scored candidates and evidence, and the windows
         (passage, sentence score, context, window). Training on the reader's own windows
         (bench/reader_shared_norm.py) reads them here too."""
         maker = self.warm_up()[2]
         passages = list(passages[: self.max_passages])
-        question = spell_abbreviations(question, [p.text for p in passages])
+        question = spell_abbreviations(spell_posts(question), [p.text for p in passages])
         q, scored, evidence = self.rules.score_candidates(question, passages)
         chosen = self._windows(maker.question(question), passages, scored, maker)
         return question, q, scored, evidence, chosen
