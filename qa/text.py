@@ -326,3 +326,59 @@ def abbreviation_expansions(text: str) -> str:
         if rx.search(canon):
             extra.append(abbr.rstrip("."))
     return " ".join(dict.fromkeys(extra))
+
+
+# Question words a question typed without diacritics writes folded, as the network learnt them
+_QUESTION_FORMS = {
+    "bao nhieu": "bao nhiêu", "bao gio": "bao giờ", "khi nao": "khi nào", "luc nao": "lúc nào",
+    "vi sao": "vì sao", "tai sao": "tại sao", "nhu the nao": "như thế nào", "the nao": "thế nào",
+    "ra sao": "ra sao", "o dau": "ở đâu", "la gi": "là gì", "la ai": "là ai", "may": "mấy",
+    "nao": "nào", "gi": "gì", "dau": "đâu", "ai": "ai", "la": "là", "co": "có", "cua": "của",
+    "duoc": "được", "nhung": "những", "cac": "các", "thu": "thứ", "lan": "lần", "ngay": "ngày",
+    "nam": "năm", "thang": "tháng", "nguoi": "người", "thi sao": "thì sao", "con": "còn",
+}
+
+
+def restore_accents(question: str, texts: Sequence[str], longest: int = 4) -> str:
+    """A question typed without diacritics, its words written as `texts` write them where a run
+    of its words (the longest first, at most `longest`) reads the same folded there, and its
+    question words ("bao nhieu", "may", "nao") as they are written; other words stay as typed.
+    "dang bo phuong chi lang to chuc dai hoi lan thu may" reads "Đảng bộ phường Chi Lăng tổ
+    chức Đại hội lần thứ mấy" over a passage that writes those words. A question typed with
+    diacritics is returned as it is."""
+    if is_accented_query(question):
+        return question
+    forms: dict[tuple[str, ...], dict[str, int]] = {}
+    for text in texts:
+        words = TOKEN_RE.findall(text)
+        folded = [fold_accents(w).lower() for w in words]
+        for n in range(1, longest + 1):
+            for i in range(len(words) - n + 1):
+                seen = forms.setdefault(tuple(folded[i:i + n]), {})
+                form = " ".join(words[i:i + n])
+                seen[form] = seen.get(form, 0) + 1
+    toks = list(TOKEN_RE.finditer(question))
+    keys = [fold_accents(m.group()).lower() for m in toks]
+    out, i = [], 0
+    while i < len(toks):
+        for n in range(min(longest, len(toks) - i), 0, -1):
+            key = tuple(keys[i:i + n])
+            asked = _QUESTION_FORMS.get(" ".join(key))
+            seen = forms.get(key)
+            if n > 1 and seen and not any(k.isdigit() for k in key):
+                out.append((toks[i].start(), toks[i + n - 1].end(), max(seen, key=seen.get)))
+            elif asked:
+                out.append((toks[i].start(), toks[i + n - 1].end(), asked))
+            elif n == 1 and seen and not key[0].isdigit():
+                best = max(seen, key=seen.get)
+                if seen[best] >= 2 * (sum(seen.values()) - seen[best]):  # one form, mostly
+                    out.append((toks[i].start(), toks[i].end(), best))
+            else:
+                continue
+            i += n
+            break
+        else:
+            i += 1
+    for a, b, form in reversed(out):
+        question = question[:a] + form + question[b:]
+    return question

@@ -857,3 +857,15 @@ def test_now_is_not_read_from_the_target_of_the_term(seed_index, embedder):
                               "Phường Kỳ Sơn phấn đấu đến năm 2030 có bao nhiêu doanh nghiệp?",
                               "neural")
     assert not aim.abstained and aim.text.startswith("400")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "right"), [
+    ("dang bo phuong chi lang to chuc dai hoi dai bieu lan thu may", "XVII"),  # read "2" before
+    ("phuong ky son co bao nhieu dan", "20.379"),
+    ("ai duoc chi dinh lam bi thu dang uy phuong ky son", "Hoàng Văn Minh"),
+])
+def test_the_neural_reader_reads_a_question_typed_without_diacritics(seed_index, embedder,
+                                                                      question, right):
+    answer = read_over_the_seeds(seed_index, embedder, question, "neural")
+    assert not answer.abstained and right in answer.text

@@ -420,3 +420,22 @@ def test_sentence_at_gives_the_sentence_holding_an_offset():
 ])
 def test_the_head_of_a_committee_is_asked_as_its_post(question, read):
     assert spell_posts(question) == read
+
+
+@pytest.mark.parametrize(("question", "passage", "read"), [
+    ("dang bo phuong chi lang to chuc dai hoi lan thu may",
+     "Đảng bộ phường Chi Lăng tổ chức Đại hội đại biểu lần thứ XVII.",
+     "Đảng bộ phường Chi Lăng tổ chức Đại hội lần thứ mấy"),
+    ("ai duoc chi dinh lam bi thu dang uy phuong ky son",
+     "Đồng chí Hoàng Văn Minh được chỉ định làm Bí thư Đảng ủy phường Kỳ Sơn.",
+     "ai được chỉ định làm Bí thư Đảng ủy phường Kỳ Sơn"),
+    # words the passage does not write keep their letters; question words get theirs
+    ("phuong ky son co bao nhieu xe may", "Phường Kỳ Sơn có 4 HTX.",
+     "Phường Kỳ Sơn có bao nhiêu xe mấy"),
+    # typed with diacritics: as it is
+    ("Phường Kỳ Sơn có bao nhiêu dân?", "phường Kỳ Sơn", "Phường Kỳ Sơn có bao nhiêu dân?"),
+])
+def test_a_question_without_diacritics_is_read_as_the_passages_write_it(question, passage, read):
+    from qa.text import restore_accents
+
+    assert restore_accents(question, [passage]) == read

@@ -33,6 +33,7 @@ from qa.text import (
     fold_accents,
     is_accented_query,
     normalize,
+    restore_accents,
     sentence_at,
     spell_abbreviations,
     spell_posts,
@@ -560,9 +561,12 @@ class NeuralReader:
         (bench/reader_shared_norm.py) reads them here too."""
         maker = self.warm_up()[2]
         passages = list(passages[: self.max_passages])
-        question = spell_abbreviations(spell_posts(question), [p.text for p in passages])
+        texts = [p.text for p in passages]
+        question = spell_abbreviations(spell_posts(question), texts)
         q, scored, evidence = self.rules.score_candidates(question, passages)
-        chosen = self._windows(maker.question(question), passages, scored, maker)
+        # typed without diacritics, the network reads the question as the passages write it
+        chosen = self._windows(maker.question(restore_accents(question, texts)), passages,
+                               scored, maker)
         return question, q, scored, evidence, chosen
 
     def _windows(self, q_ids, passages: Sequence[Passage], scored: Sequence[Scored], maker):
