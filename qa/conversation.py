@@ -147,10 +147,15 @@ def _substitute(frame: str, new: Mention) -> str:
         return f"{frame.rstrip(' ?')} ({new.text})?"
     old = same[-1]
     i = frame.rfind(old.text)
-    text = new.text
-    if i == 0 and frame[:1].isupper():  # the question starts with it: keep the capital
-        text = text[:1].upper() + text[1:]
-    return frame[:i] + text + frame[i + len(old.text):]
+    return _replace(frame, i, i + len(old.text), new.text)
+
+
+def _replace(frame: str, a: int, b: int, new: str) -> str:
+    """`frame` with frame[a:b] replaced by `new`, capitalised where the question starts with
+    it and was written with a capital."""
+    if a == 0 and frame[:1].isupper():
+        new = new[:1].upper() + new[1:]
+    return frame[:a] + new + frame[b:]
 
 
 def resolve_followup(question: str, history: Sequence[str | tuple[str, str | None]] = ()) -> str:
@@ -244,9 +249,7 @@ def _resolve_one(question: str, history: list[tuple[str, str | None]]) -> str:
     if named:
         frame = history[-1][0]
         i = frame.find(open_ref.text)
-        if i == 0 and frame[:1].isupper():
-            named = named[:1].upper() + named[1:]
-        return frame[:i] + named + frame[i + len(open_ref.text):]
+        return _replace(frame, i, i + len(open_ref.text), named)
     folded = fold_accents(q).lower()
     prior = [m for h, _ in history for m in mentions(h)]
 
@@ -303,7 +306,7 @@ def _resolve_one(question: str, history: list[tuple[str, str | None]]) -> str:
 _COUNT_NOUN = re.compile(fold_accents(
     r"(?<!\w)(?:bao nhiêu|mấy)\s+((?:(?!(?:đang|được|đã|sẽ|là|có|trong|tại|ở|của|với|cho|từ|đến"
     r"|vào|khi|thì|hiện|nay|so|năm|tham gia|chiếm|đạt)(?!\w))[^\W\d_]+[\s,]*){1,6})"))
-_TITLE = re.compile(fold_accents(r"^(?:ông|bà|đồng chí|anh|chị)\s+"), re.I)
+_TITLES = fold_accents(r"(?:ông|bà|đồng chí|anh|chị)\s+")  # before a person's name
 
 
 def _other_slot(frame: str, target: str) -> str | None:
@@ -316,20 +319,18 @@ def _other_slot(frame: str, target: str) -> str | None:
     where nothing is counted)."""
     t_fold = fold_accents(target).lower()
     f_fold = fold_accents(frame).lower()
-    if _TITLE.match(t_fold) and re.search(_NAME_CAP, target):
+    titled = re.match(_TITLES, t_fold)
+    if titled and re.search(_NAME_CAP, target):
         old = _person_in(frame)
         if old:
             i = frame.rfind(old)
-            title = re.search(fold_accents(r"(?:ông|bà|đồng chí|anh|chị)\s+$"),
-                              f_fold[:i], re.I)
+            title = re.search(_TITLES + "$", f_fold[:i])
             a = title.start() if title else i
-            new = target if title else target[_TITLE.match(t_fold).end():]
-            if a == 0 and frame[:1].isupper():
-                new = new[:1].upper() + new[1:]
-            return frame[:a] + new + frame[i + len(old):]
+            return _replace(frame, a, i + len(old), target if title else target[titled.end():])
         return None
     head = re.match(rf"^((?:[^\W\d_]+\s+){{1,3}}?)({_NAME_CAP})(?:\s+(?:và|hoặc|với)\s.*)?$", target)
-    if head and not head.group(1)[:1].isupper() and not mentions(target):
+    named = mentions(target)
+    if head and not head.group(1)[:1].isupper() and not named:
         noun = fold_accents(head.group(1)).lower()
         at = None
         for hit in re.finditer(rf"(?<!\w){re.escape(noun.strip())}\s+", f_fold):
@@ -337,13 +338,9 @@ def _other_slot(frame: str, target: str) -> str | None:
             if name:
                 at = (hit.start(), hit.end() + name.end())
                 break
-        if at:
-            new = target[:1].upper() + target[1:] if at[0] == 0 and frame[:1].isupper() else target
-            return frame[:at[0]] + new + frame[at[1]:]
-        return None
-    capitals = any(c.isupper() for c in frame[1:])
-    if not capitals or any(c.isupper() for c in target) or mentions(target) and any(
-            m.kind == mentions(target)[0].kind for m in mentions(frame)):
+        return _replace(frame, *at, target) if at else None
+    if not any(c.isupper() for c in frame[1:]) or any(c.isupper() for c in target) or named and any(
+            m.kind == named[0].kind for m in mentions(frame)):
         return None
     counted = _COUNT_NOUN.search(f_fold)
     if counted:

@@ -115,6 +115,14 @@ class AccentPattern:
         return (self.accented if accented else self.folded).search(text)
 
 
+def searchable(question: str) -> tuple[str, bool]:
+    """`question` as `AccentPattern.search` takes it (normalized, lower case, folded when typed
+    without diacritics), and whether it is typed with them."""
+    q = normalize(question)
+    accented = is_accented_query(q)
+    return (q.lower() if accented else fold_accents(q.lower())), accented
+
+
 def _with_bigrams(units: list[str], prefix: str) -> list[str]:
     grams = [prefix + u for u in units]
     grams += [f"{prefix}{a}_{b}" for a, b in zip(units, units[1:])]
@@ -273,10 +281,12 @@ def spell_posts(question: str) -> str:
     for head, post in _HEAD_OF:
         m = head.search(folded)
         if m:
-            word = post if is_accented_query(question) else fold_accents(post).lower()
-            lead = question[m.start(1):m.end(1)] + ("là " if is_accented_query(question)
-                                                    else "la ") if m.group(1) else ""
-            if m.start() == 0 and not m.group(1):
+            accented = is_accented_query(question)
+            word = post if accented else fold_accents(post).lower()
+            lead = ""
+            if m.group(1):  # "Ai đứng đầu…": "Ai là Bí thư…"
+                lead = question[m.start(1):m.end(1)] + ("là " if accented else "la ")
+            elif m.start() == 0:
                 word = word[:1].upper() + word[1:]
             return question[:m.start()] + lead + word + " " + question[m.end():]
     return question

@@ -24,16 +24,24 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from qa.reader.base import abstain, extracted
-from qa.reader.question import ANSWER_TYPES, DATE, LIST, PERSON, QUANTITY, is_function_word
+from qa.reader.question import (
+    ANSWER_TYPES,
+    DATE,
+    LIST,
+    PERSON,
+    PLAN_WORDS,
+    QUANTITY,
+    is_function_word,
+)
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
 from qa.text import (
     TOKEN_RE,
     AccentPattern,
     abbreviation_aliases,
     fold_accents,
-    is_accented_query,
     normalize,
     restore_accents,
+    searchable,
     sentence_at,
     spell_abbreviations,
     spell_posts,
@@ -113,9 +121,6 @@ SHAPE_CANDIDATES = 10
 SHAPE_MARGIN = 2.0
 _REASON_A = re.compile(r"(?:để|nhằm|vì|do|bởi|nhờ|tại|là do|là vì)(?!\w)", re.IGNORECASE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")  # "2012," is 2012 and a comma
-# A count's own words end at the next count or a ";": "15 chi bộ tổ dân phố, bản, 8 chi bộ
-# trường học, trạm y tế, công an" (to the first comma, the 8's words were "trường học" alone)
-_CLAUSE_END = r";"
 # A named list: items split by ", " / "; " / " và ", each a level word or none, capitalised
 # words, an optional bracket ("phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa").
 _ITEM_SEP = re.compile(r",\s+|;\s+|\s+và\s+|:\s+")
@@ -243,8 +248,8 @@ class AnswerShape:
         """A count among counts of the same noun in one sentence ("chỉ định 30 đồng chí tham
         gia Ban Chấp hành, 10 đồng chí vào Ban Thường vụ"): the one whose own words (up to the
         next count or ";", its items with it) share most with the question; the chosen span
-        where none shares more: first by adjacent word pairs ("Ban Thường vụ"), then by words. The span keeps
-        its form (the number alone, or with the noun)."""
+        where none shares more: first by adjacent word pairs ("Ban Thường vụ"), then by words.
+        The span keeps its form (the number alone, or with the noun)."""
         if not self.unit or not self.content:
             return a, b
         sentence = sentence_at(text, a)
@@ -262,7 +267,10 @@ class AnswerShape:
 
         def shared(n: int) -> tuple[int, int]:  # (word pairs, words) shared with the question
             stop = counts[n + 1][0] if n + 1 < len(counts) else sentence[1]
-            clause = re.split(_CLAUSE_END, text[counts[n][2]:stop])[0]
+            # to the next count or a ";", its listed items too: "15 chi bộ tổ dân phố, bản, 8
+            # chi bộ trường học, trạm y tế, công an" (to the first comma, the 8's words were
+            # "trường học" alone)
+            clause = text[counts[n][2]:stop].split(";")[0]
             forms = [self.form(w) for w in TOKEN_RE.findall(clause)]
             return len(self.pairs & set(zip(forms, forms[1:]))), len(wanted & set(forms))
 
@@ -314,9 +322,7 @@ _ASKED_SHAPES = (
 def lacks_asked_shape(question: str, answer: str) -> bool:
     """Whether `question` asks which day, which year or how many (the first of these it asks)
     and `answer` names no day, has no digit, or no number: "ngày nào?" → "2030" does."""
-    q = normalize(question)
-    accented = is_accented_query(q)
-    low = q.lower() if accented else fold_accents(q.lower())
+    low, accented = searchable(question)
     for asks, shape in _ASKED_SHAPES:
         if asks.search(low, accented):
             return not shape.search(answer)
@@ -349,9 +355,7 @@ def lacks_asked_role(question: str, sentence: str) -> bool:
     answer's, names that post only in another form: "Phó Bí thư" asked, "Bí thư" there and no
     "Phó Bí thư"; "Bí thư" asked, only "Phó Bí thư" or "Tổng Bí thư". A sentence that names
     no form of the post says nothing either way ("Lothar de Maizière" for "Thủ tướng")."""
-    q = normalize(question)
-    accented = is_accented_query(q)
-    low = q.lower() if accented else fold_accents(q.lower())
+    low, accented = searchable(question)
     asked = _ROLE.search(low, accented)
     if asked is None:
         return False
@@ -367,9 +371,11 @@ def lacks_asked_role(question: str, sentence: str) -> bool:
 # sách đạt 50 tỷ đồng"): a near miss, where the article gives only the plan (docs/benchmarks.md,
 # "Time guard"). A question that itself asks for a plan is left alone.
 _NOW = AccentPattern.compile(r"hiện nay|hiện tại|hiện có|hiện còn|năm nay", whole_words=True)
-_PLANNED = AccentPattern.compile(r"phấn đấu|mục tiêu|chỉ tiêu|dự kiến|kế hoạch|định hướng"
-                                 r"|đến năm|tới năm|sẽ|nhiệm kỳ tới", whole_words=True)
-_AIMED = AccentPattern.compile(r"phấn đấu|mục tiêu|chỉ tiêu|dự kiến|kế hoạch|định hướng|sẽ",
+# a question that asks for a plan (question analysis's plan words, "tới năm", "nhiệm kỳ tới"); a
+# sentence that states one (the same less "đến năm", which also ends a past stretch of time)
+_PLANNED = AccentPattern.compile("|".join(PLAN_WORDS + ("tới năm", "nhiệm kỳ tới")),
+                                 whole_words=True)
+_AIMED = AccentPattern.compile("|".join(w for w in PLAN_WORDS if w != "đến năm"),
                                whole_words=True)
 _TARGET_YEAR = re.compile(r"(?:đến|tới)\s+năm\s+(\d{4})", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
@@ -378,13 +384,11 @@ _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 def asks_now_of_a_target(question: str, sentence: str) -> bool:
     """Whether `question` asks about now or a past year and `sentence`, the answer's, states a
     target for a later time instead."""
-    q = normalize(question)
-    accented = is_accented_query(q)
-    low = q.lower() if accented else fold_accents(q.lower())
+    low, accented = searchable(question)
     if _PLANNED.search(low, accented):
         return False
     now = _NOW.search(low, accented) is not None
-    years = [int(y) for y in _YEAR.findall(q)]
+    years = [int(y) for y in _YEAR.findall(question)]
     if not now and not years:
         return False
     text = normalize(sentence).lower()
@@ -556,8 +560,8 @@ class NeuralReader:
     def plan(self, question: str, passages: Sequence[Passage]):
         """What the network will read for `question` over `passages` (the first
         `max_passages`): the question as read (abbreviations spelled as the passages write
-        them, "đứng đầu Đảng ủy" as "Bí thư Đảng ủy"), the rule reader's analysis, its scored candidates and evidence, and the windows
-        (passage, sentence score, context, window). Training on the reader's own windows
+        them, "đứng đầu Đảng ủy" as "Bí thư Đảng ủy"), the rule reader's analysis, its scored
+        candidates and evidence, and the windows (passage, sentence score, context, window). Training on the reader's own windows
         (bench/reader_shared_norm.py) reads them here too."""
         maker = self.warm_up()[2]
         passages = list(passages[: self.max_passages])
@@ -635,8 +639,8 @@ class NeuralReader:
             a, b = a + shift, a + shift + len(tidy)
         a, b = _figure_or_dates(text, a, b, r.answer_type)
         sa, sb = sentence_at(text, a) or (a, b)
-        if r.answer_type == PERSON and lacks_asked_role(question, text[sa:max(sb, b)]):
+        sb = max(sb, b)
+        if (r.answer_type == PERSON and lacks_asked_role(question, text[sa:sb])) \
+                or asks_now_of_a_target(question, text[sa:sb]):
             return abstain(question, passages, confidence)
-        if asks_now_of_a_target(question, text[sa:max(sb, b)]):
-            return abstain(question, passages, confidence)
-        return extracted(question, passages, pi, (a, b), (sa, max(sb, b)), confidence)
+        return extracted(question, passages, pi, (a, b), (sa, sb), confidence)

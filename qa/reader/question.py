@@ -16,6 +16,7 @@ from qa.text import (
     fold_accents,
     is_accented_query,
     normalize,
+    searchable,
     syllable_key,
 )
 
@@ -147,8 +148,7 @@ class QuestionAnalysis:
 
 def analyze(question: str) -> QuestionAnalysis:
     q = normalize(question).strip()
-    accented = is_accented_query(q)
-    low = q.lower() if accented else fold_accents(q.lower())
+    low, accented = searchable(q)
     answer_type = next((t for t, rx in _TYPE_RES if rx.search(low, accented)), DESCRIPTION)
     toks = [m.group() for m in TOKEN_RE.finditer(q)]
     if accented:
