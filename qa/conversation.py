@@ -309,6 +309,33 @@ _COUNT_NOUN = re.compile(fold_accents(
 _TITLES = fold_accents(r"(?:ông|bà|đồng chí|anh|chị)\s+")  # before a person's name
 
 
+# A post and the body it is a post of: "Phó Bí thư Thường trực Tỉnh ủy", "Chủ tịch UBND"
+_POST = fold_accents(r"(?:(?:phó|tổng)\s+)?(?:bí thư|chủ tịch|chủ nhiệm|trưởng ban|giám đốc"
+                     r"|chánh án|viện trưởng|thủ tướng)(?:\s+thường trực)?")
+_BODY = fold_accents(r"\s+(?:tỉnh ủy|tỉnh uỷ|thành ủy|thành uỷ|huyện ủy|huyện uỷ|quận ủy|quận uỷ"
+                     r"|đảng ủy|đảng uỷ|hđnd|ubnd|ubkt|ubmttq|hội đồng nhân dân|ủy ban nhân dân"
+                     r"|ủy ban kiểm tra|ủy ban mặt trận tổ quốc)(?!\w)")
+
+
+def _other_post(frame: str, target: str) -> str | None:
+    """"Thế còn Phó Bí thư Thường trực Tỉnh ủy?" after "Ai là Bí thư Tỉnh ủy Lào Cai?": the
+    frame with the post swapped ("Ai là Phó Bí thư Thường trực Tỉnh ủy Lào Cai?"); the body
+    kept where X names none ("phó bí thư" for "Bí thư" of "Bí thư Đảng ủy phường X")."""
+    t_fold = fold_accents(target).lower()
+    asked = re.fullmatch(rf"({_POST})((?:{_BODY})?)", t_fold)
+    if asked is None:
+        return None
+    f_fold = fold_accents(frame).lower()
+    post = re.search(rf"(?<!\w){_POST}(?!\w)", f_fold)
+    if post is None:
+        return None
+    end = post.end()
+    body = re.match(_BODY, f_fold[end:])
+    if asked.group(2) and body:
+        end += body.end()
+    return _replace(frame, post.start(), end, target)
+
+
 def _other_slot(frame: str, target: str) -> str | None:
     """"Còn X thì sao?" where X is not a place in the frame's place slot: the frame with X in
     the slot it fills, or None to take X as a place. X can be a person with a title ("ông
@@ -317,6 +344,9 @@ def _other_slot(frame: str, target: str) -> str | None:
     capitals and X has none, a thing counted ("doanh nghiệp" for the counted "hộ kinh doanh
     cá nhân" of "bao nhiêu hộ kinh doanh cá nhân đang hoạt động"; the frame with X in brackets
     where nothing is counted)."""
+    swapped = _other_post(frame, target)
+    if swapped is not None:
+        return swapped
     t_fold = fold_accents(target).lower()
     f_fold = fold_accents(frame).lower()
     titled = re.match(_TITLES, t_fold)

@@ -180,6 +180,15 @@ def test_answers_drop_the_title_comrade_before_a_name(span, tidy):
     assert qa.reader.rules._tidy(span, "") == tidy
 
 
+@pytest.mark.parametrize("span, tidy", [
+    ("Phó Bí thư Thường trực Thành ủy Lai Châu cho biết", "Phó Bí thư Thường trực Thành ủy Lai Châu"),
+    ("Bí thư Tỉnh ủy Lào Cai Trịnh Xuân Trường nhấn mạnh", "Bí thư Tỉnh ủy Lào Cai Trịnh Xuân Trường"),
+    ("người dân nói", "người dân nói"),  # no speaker named before the verb: left as written
+])
+def test_answers_drop_the_verb_of_saying_after_the_speaker(span, tidy):
+    assert qa.reader.rules._tidy(span, "") == tidy
+
+
 def test_number_with_the_asked_unit(reader):
     answer = ask(
         reader, "Đại hội Hội Nông dân xã Hòa An đại diện cho bao nhiêu hội viên?", HOI_NONG_DAN

@@ -213,8 +213,16 @@ def _sigmoid(x: float) -> float:
 _COMRADE = re.compile(r"^(?:[Đđ]ồng chí|ĐỒNG CHÍ|[Đđ]/[Cc])\s+")
 
 
+# "Phó Bí thư Thường trực Thành ủy Lai Châu cho biết": the post, not the verb of saying after
+# the speaker (no span of the network on the fitting sets ends so)
+_SAYS = re.compile(r"(?<=\w)\s+(?:cho biết|nhấn mạnh|khẳng định|phát biểu|cho rằng|chia sẻ|nói)$")
+
+
 def _tidy(span: str, kind: str) -> str:
     span = span.strip(" ,.;:-–")
+    says = _SAYS.search(span)
+    if says and span[:says.start()].split()[-1][:1].isupper():
+        span = span[:says.start()]
     m = _COMRADE.match(span)
     if m and span[m.end():m.end() + 1].isupper():
         span = span[m.end():]
