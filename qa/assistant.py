@@ -22,7 +22,9 @@ from qa.corpus import load_corpus
 from qa.errors import BadQuestionError
 from qa.index import BuildReport, Progress, SearchIndex, build_index, expected_manifest, load_index
 from qa.reader import Reader, make_reader
+from qa.reader.base import abstain
 from qa.reader.credits import read_credit
+from qa.reader.question import misses_named_place
 from qa.retrieval import HybridRetriever
 from qa.settings import Settings
 from qa.store import IndexStore
@@ -151,6 +153,7 @@ class Assistant:
         answer = read_credit(resolved, passages, retriever.index)  # "ai chụp ảnh…", "ai viết…"
         if answer is None:
             answer = self.reader.read(resolved, passages)
+        answer = _in_named_place(answer, resolved, passages, retriever.index)
         return _with_question(answer, question, resolved)
 
     def _with_answers(self, question: str, history: list) -> list:
@@ -163,6 +166,17 @@ class Assistant:
             earlier = self.ask(last, history[:-1])
             history[-1] = (last, None if earlier.abstained else earlier.text)
         return history
+
+
+def _in_named_place(answer: Answer, question: str, passages, index) -> Answer:
+    """`answer`, or "not found" where its article never names the place the question names
+    (a near miss: "phường Đoàn Kết" asked, the Kỳ Sơn article's figure found)."""
+    if answer.abstained or not answer.citations:
+        return answer
+    doc = index.docs.get(answer.citations[0].doc_id)
+    if doc is None or not misses_named_place(question, doc.title, doc.text):
+        return answer
+    return abstain(question, passages, answer.confidence)
 
 
 def _with_question(answer: Answer, question: str, resolved: str) -> Answer:

@@ -114,6 +114,10 @@ class AccentPattern:
         """`text`: lower-cased, and folded when not `accented`."""
         return (self.accented if accented else self.folded).search(text)
 
+    def finditer(self, text: str, accented: bool):
+        """Every match, as `search` finds the first."""
+        return (self.accented if accented else self.folded).finditer(text)
+
 
 def searchable(question: str) -> tuple[str, bool]:
     """`question` as `AccentPattern.search` takes it (normalized, lower case, folded when typed

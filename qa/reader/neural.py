@@ -366,6 +366,21 @@ def lacks_asked_role(question: str, sentence: str) -> bool:
     return bool(found) and form not in found
 
 
+def names_another_post(question: str, sentence: str) -> bool:
+    """Whether `question` asks for a person by a post and `sentence`, the answer's, names no
+    form of that post but another post: "Chủ nhiệm Ủy ban Kiểm tra" asked, "giữ chức Bí thư"
+    there."""
+    low, accented = searchable(question)
+    asked = _ROLE.search(low, accented)
+    if asked is None:
+        return False
+    text = sentence.lower() if accented else fold_accents(sentence.lower())
+    if _posts(text, asked.group()):
+        return False
+    other = _ROLE.search(text, accented)
+    return other is not None
+
+
 # A question about now ("hiện nay", "hiện còn") or about a year ("Năm 2025, …") is not answered
 # from a target ("phấn đấu đến năm 2030 cơ bản không còn hộ nghèo", "đến năm 2030 thu ngân
 # sách đạt 50 tỷ đồng"): a near miss, where the article gives only the plan (docs/benchmarks.md,
@@ -640,7 +655,9 @@ class NeuralReader:
         a, b = _figure_or_dates(text, a, b, r.answer_type)
         sa, sb = sentence_at(text, a) or (a, b)
         sb = max(sb, b)
-        if (r.answer_type == PERSON and lacks_asked_role(question, text[sa:sb])) \
-                or asks_now_of_a_target(question, text[sa:sb]):
+        sentence = text[sa:sb]
+        if (r.answer_type == PERSON and (lacks_asked_role(question, sentence)
+                                         or names_another_post(question, sentence))) \
+                or asks_now_of_a_target(question, sentence):
             return abstain(question, passages, confidence)
         return extracted(question, passages, pi, (a, b), (sa, sb), confidence)

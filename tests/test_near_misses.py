@@ -1,0 +1,101 @@
+"""Near misses the articles sit next to: a question about one ward answered with the
+neighbouring ward's figure, a post asked for answered with the holder of another post.
+Unit checks of the two guards, then end to end on a made-up corpus of two wards, where the
+guard (not luck) is what refuses: with it switched off, the same question gets the other
+ward's figure."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import write_corpus
+
+from qa.reader.neural import names_another_post
+from qa.reader.question import misses_named_place, places_named
+
+
+@pytest.mark.parametrize(("question", "names"), [
+    ("Ban Chấp hành Đảng bộ phường Đoàn Kết khóa I có bao nhiêu đồng chí?", ["Đoàn Kết"]),
+    ("Tỉnh Lai Châu và thành phố Hồ Chí Minh cách nhau bao xa?", ["Lai Châu", "Hồ Chí Minh"]),
+    ("Xã Tân Lập thuộc huyện nào?", ["Tân Lập"]),  # "huyện nào": no name after it
+    ("phuong doan ket co bao nhieu dang vien", []),  # typed without capitals: names unknown
+    ("Phuong Doan Ket co bao nhieu dang vien", ["Doan Ket"]),  # without diacritics
+    ("Thành phố nào có nhiều đảng viên nhất?", []),
+])
+def test_places_a_question_names(question, names):
+    assert places_named(question) == names
+
+
+def test_a_place_is_missed_only_where_the_article_never_names_it():
+    question = "Ban Chấp hành Đảng bộ phường Đoàn Kết có bao nhiêu đồng chí?"
+    # "toàn dân đoàn kết" is not the ward: capitals count
+    assert misses_named_place(question, "Đại hội Đảng bộ phường Kỳ Sơn",
+                              "Phát huy sức mạnh toàn dân đoàn kết. Ban Chấp hành gồm 30 đồng chí.")
+    assert not misses_named_place(question, "Đại hội Đảng bộ phường Đoàn Kết",
+                                  "Ban Chấp hành gồm 30 đồng chí.")  # the title names it
+    assert not misses_named_place(question, "Đại hội", "Đảng bộ phường Đoàn Kết có 84 chi bộ.")
+    # diacritics folded: a question typed with capitals but without accents
+    assert not misses_named_place("Dang bo phường Doan Ket co bao nhieu chi bo?", "Đại hội",
+                                  "Đảng bộ phường Đoàn Kết có 84 chi bộ.")
+    assert not misses_named_place("Ai là Bí thư?", "Đại hội", "Không có tên nơi nào.")
+
+
+@pytest.mark.parametrize(("question", "sentence", "refused"), [
+    ("Ai được chỉ định làm Chủ nhiệm Ủy ban Kiểm tra Đảng ủy phường Đoàn Kết?",
+     "Ông Tống Thanh Bình được chỉ định giữ chức Bí thư Đảng ủy phường Đoàn Kết.", True),
+    ("ai duoc chi dinh lam chu nhiem uy ban kiem tra dang uy phuong doan ket",
+     "Ông Tống Thanh Bình được chỉ định giữ chức Bí thư Đảng ủy phường Đoàn Kết.", True),
+    # the post asked is there: the other post beside it changes nothing
+    ("Ai được chỉ định làm Chủ nhiệm Ủy ban Kiểm tra?",
+     "Bà Lò Thị Hoa, Phó Bí thư, được chỉ định làm Chủ nhiệm Ủy ban Kiểm tra.", False),
+    # no post named in the sentence at all: it says nothing either way
+    ("Ai được bầu làm Thủ tướng?", "Lothar de Maizière thắng cử năm 1990.", False),
+    ("Ai chụp ảnh đại hội?", "Bí thư Tỉnh ủy phát biểu. (Ảnh: Lê Minh)", False),  # no post asked
+])
+def test_a_post_asked_is_not_met_by_another_post(question, sentence, refused):
+    assert names_another_post(question, sentence) is refused
+
+
+ARTICLES = {
+    "tan_lap.txt": ("Đại hội Đảng bộ xã Tân Lập lần thứ XX", (
+        "Sáng 12/8, Đảng bộ xã Tân Lập tổ chức Đại hội đại biểu lần thứ XX, nhiệm kỳ "
+        "2025-2030.\n\n"
+        "Đại hội đã bầu Ban Chấp hành Đảng bộ xã gồm 27 đồng chí. Ông Lò Văn Sáu được bầu "
+        "làm Bí thư Đảng ủy xã Tân Lập.\n\n"
+        "Phát huy truyền thống toàn dân đồng tâm, xã phấn đấu đến năm 2030 không còn hộ nghèo.")),
+    "hoa_binh.txt": ("Xã Hòa Bình khánh thành cầu mới", (
+        "Ngày 20/9, xã Hòa Bình khánh thành cây cầu bê tông dài 45 mét bắc qua suối Nậm Mu, "
+        "tổng vốn đầu tư 6 tỷ đồng.\n\nCầu giúp 300 hộ dân đi lại thuận tiện hơn.")),
+}
+
+
+@pytest.fixture(scope="module")
+def two_communes(tmp_path_factory, embedder):
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    folder = write_corpus(tmp_path_factory.mktemp("near") / "corpus", ARTICLES)
+    bots = {}
+    for reader in ("neural", "rules"):
+        bot = Assistant(Settings(corpus=(folder,), index_dir=folder.parent / "index",
+                                 reader=reader), embedder=embedder)
+        bot.update_index()
+        bots[reader] = bot
+    return bots
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("reader", ["neural", "rules"])
+def test_a_question_about_one_commune_is_not_answered_from_another(two_communes, reader,
+                                                                   monkeypatch):
+    bot = two_communes[reader]
+    asked = "Ban Chấp hành Đảng bộ xã Tân Lập gồm bao nhiêu đồng chí?"
+    answer = bot.ask(asked)
+    assert not answer.abstained and "27" in answer.text
+    near = "Ban Chấp hành Đảng bộ xã Đồng Tâm gồm bao nhiêu đồng chí?"  # no article on it
+    refused = bot.ask(near)
+    assert refused.abstained and refused.citations  # "not found", the nearest still cited
+    # the guard is what refuses: without it the reader takes Tân Lập's figure
+    import qa.assistant
+
+    monkeypatch.setattr(qa.assistant, "misses_named_place", lambda *a: False)
+    assert "27" in bot.ask(near).text
