@@ -28,7 +28,7 @@ from qa.reader.question import misses_named_place
 from qa.retrieval import HybridRetriever
 from qa.settings import Settings
 from qa.store import IndexStore
-from qa.text import normalize, spell_posts
+from qa.text import normalize, spell_posts, spell_shorthand
 from qa.types import Answer, Passage
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,8 @@ class Assistant:
             return clarification(question, ref, self.search(question, k=10))
         history = self._with_answers(question, list(history))
         # "Ai đứng đầu Đảng ủy…" is searched and read as the post the news name ("Bí thư")
-        resolved = spell_posts(resolve_followup(question, history))
+        # "ki-lô-mét vuông" as the news print it ("km2"), chat shorthand ("dc") spelled out
+        resolved = spell_shorthand(spell_posts(resolve_followup(question, history)))
         self.load()
         retriever = self._retriever  # the index the passages come from, whatever swaps in
         passages = retriever.search(resolved, self.settings.top_k if k is None else k)

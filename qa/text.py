@@ -296,6 +296,61 @@ def spell_posts(question: str) -> str:
     return question
 
 
+# Units written out as they are spoken, and the symbols the news print ("rộng bao nhiêu
+# ki-lô-mét vuông?" over "134,31km2"); the longest first
+_UNITS = tuple((re.compile(fold_accents(rf"(?<!\w)(?:{spoken})(?!\w)")),
+                re.compile(rf"\d\s*{printed}(?!\w)"), printed) for spoken, printed in (
+    (r"ki[- ]?lô[- ]?mét vuông|cây số vuông|km vuông", "km2"),
+    (r"ki[- ]?lô[- ]?mét|cây số", "km"),
+    (r"héc[- ]?ta|hec[- ]?ta", "ha"),
+    (r"mét vuông", "m2"),
+))
+# Chat shorthand in a question typed without diacritics ("ket nap dc bao nhieu"), whole words
+_SHORTHAND = {"dc": "duoc", "đc": "duoc", "ko": "khong", "j": "gi", "bn": "bao nhieu",
+              "ntn": "nhu the nao", "ng": "nguoi", "vs": "voi", "r": "roi", "rùi": "roi",
+              "rui": "roi"}
+_SHORT_RE = re.compile(r"(?<!\S)(" + "|".join(sorted(map(re.escape, _SHORTHAND), key=len,
+                                                        reverse=True)) + r")(?=[\s?!,]|$)",
+                       re.IGNORECASE)
+# "nhiệm kỳ rồi" / "nhiệm kỳ trước": the term just ended, as the news say it
+_LAST_TERM = re.compile(fold_accents(r"(?<!\w)nhiệm kỳ (?:rồi|trước)(?!\w)"))
+
+
+def _swap(question: str, pattern: re.Pattern, word: str) -> str:
+    """`question` with each match of `pattern` (over its folded lower case: the same offsets)
+    replaced by `word`, folded where the question is, capitalised where the match was."""
+    if not is_accented_query(question):
+        word = fold_accents(word)
+    out, last = [], 0
+    for m in pattern.finditer(fold_accents(question.lower())):
+        out += [question[last:m.start()],
+                word[:1].upper() + word[1:] if question[m.start()].isupper() else word]
+        last = m.end()
+    return "".join(out) + question[last:]
+
+
+def spell_shorthand(question: str) -> str:
+    """`question` with chat shorthand spelled out where it is typed without diacritics ("dc" →
+    "duoc", "ko" → "khong", "bn" → "bao nhieu") and "nhiệm kỳ rồi" as the news say it
+    ("nhiệm kỳ qua")."""
+    if not is_accented_query(question):
+        question = _SHORT_RE.sub(lambda m: _SHORTHAND[m.group(1).lower()], question)
+    return _swap(question, _LAST_TERM, "nhiệm kỳ qua")
+
+
+def spell_units(question: str, texts: Sequence[str]) -> str:
+    """`question` with a unit spoken in words written as `texts` print it, where one of them
+    prints it so and none writes the words: "bao nhiêu ki-lô-mét vuông" over "134,31km2" reads
+    "bao nhiêu km2"; over "5.500.000 km vuông" it is left alone."""
+    for spoken, printed_re, printed in _UNITS:
+        if spoken.search(fold_accents(question.lower())) is None:
+            continue
+        if any(printed_re.search(t) for t in texts) and not any(
+                spoken.search(fold_accents(t.lower())) for t in texts):
+            question = _swap(question, spoken, printed)
+    return question
+
+
 def spell_abbreviations(question: str, texts: Sequence[str]) -> str:
     """`question` with, beside each administrative abbreviation or written-out form in it,
     the other form where one of `texts` uses that one: "bao nhiêu hợp tác xã" over "4 HTX"

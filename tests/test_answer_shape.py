@@ -202,3 +202,23 @@ def test_a_list_question_read_as_a_description_gets_the_named_items(question, re
     a = UNITS.index(read)
     got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], UNITS)
     assert UNITS[got.start:got.end] == expected
+
+
+@pytest.mark.parametrize(("question", "read", "expected"), [
+    # named items cut short at a bracket: the run carried on to its end
+    ("Phường Đoàn Kết mới được hình thành từ những xã, phường cũ nào?",
+     "Đoàn Kết, Quyết Tiến, Sùng Phài",
+     "Đoàn Kết, Quyết Tiến, Sùng Phài (thành phố Lai Châu cũ) và xã Lản Nhì Thàng (huyện Phong "
+     "Thổ cũ)"),
+    ("Phường Kỳ Sơn được hợp nhất từ những đơn vị nào?", "phường Kỳ Sơn, xã Độc Lập",
+     "phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa"),
+    # the whole run already, or one item only: as read
+    ("Phường Kỳ Sơn được hợp nhất từ những đơn vị nào?", "phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa",
+     "phường Kỳ Sơn, xã Độc Lập và xã Mông Hóa"),
+    ("Phường Kỳ Sơn được hợp nhất từ những đơn vị nào?", "xã Độc Lập", "xã Độc Lập"),
+])
+def test_named_items_cut_short_are_read_to_the_end_of_their_run(question, read, expected):
+    shape = AnswerShape.of(analyze(question))
+    a = UNITS.index(read)
+    got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], UNITS)
+    assert UNITS[got.start:got.end] == expected

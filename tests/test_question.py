@@ -51,6 +51,7 @@ TYPED_QUESTIONS = [
     ("Tổ chức nào tài trợ cho chương trình?", ORG),
     ("Đại hội bàn những nội dung quan trọng nào?", LIST),
     ("Phường mới gồm những đơn vị hành chính cũ?", LIST),
+    ("Phường Đoàn Kết được hình thành từ những xã, phường cũ nào?", LIST),  # a comma inside
     ("Đại hội thông qua nghị quyết gì?", DESCRIPTION),
     ("Vì sao quốc lộ 6 bị chia cắt?", DESCRIPTION),
 ]

@@ -22,6 +22,8 @@ from qa.text import (
     sentence_spans,
     spell_abbreviations,
     spell_posts,
+    spell_shorthand,
+    spell_units,
     split_sentences,
     syllable_key,
 )
@@ -420,6 +422,35 @@ def test_sentence_at_gives_the_sentence_holding_an_offset():
 ])
 def test_the_head_of_a_committee_is_asked_as_its_post(question, read):
     assert spell_posts(question) == read
+
+
+@pytest.mark.parametrize(("question", "read"), [
+    ("nhiem ky roi phuong chi lang ket nap dc bao nhieu dang vien moi",
+     "nhiem ky qua phuong chi lang ket nap duoc bao nhieu dang vien moi"),
+    ("xa co bn ho ngheo, co dc ko?", "xa co bao nhieu ho ngheo, co duoc khong?"),
+    ("Nhiệm kỳ trước xã đạt những gì?", "Nhiệm kỳ qua xã đạt những gì?"),
+    # typed with diacritics, or a shorthand inside a word / a number: left alone
+    ("Ông ấy ko đến?", "Ông ấy ko đến?"),
+    ("ke hoach so 210-kh/tu do co quan nao ban hanh?", "ke hoach so 210-kh/tu do co quan nao ban hanh?"),
+    ("vitamin k co tac dung gi", "vitamin k co tac dung gi"),
+])
+def test_chat_shorthand_is_spelled_out(question, read):
+    assert spell_shorthand(question) == read
+
+
+@pytest.mark.parametrize(("question", "passages", "read"), [
+    ("Phường Đoàn Kết rộng bao nhiêu ki-lô-mét vuông?", ["tổng diện tích 134,31km2"],
+     "Phường Đoàn Kết rộng bao nhiêu km2?"),
+    ("phuong rong bao nhieu ki lo met vuong", ["diện tích 134,31 km2"],
+     "phuong rong bao nhieu km2"),
+    ("Xã có bao nhiêu héc-ta lúa?", ["gieo cấy 250 ha lúa"], "Xã có bao nhiêu ha lúa?"),
+    # a passage writes the words: the question keeps them (the network reads them as written)
+    ("Rừng bao phủ bao nhiêu km vuông?", ["5.500.000 km vuông", "3 km2"],
+     "Rừng bao phủ bao nhiêu km vuông?"),
+    ("Đường dài bao nhiêu cây số?", ["không có số nào"], "Đường dài bao nhiêu cây số?"),
+])
+def test_a_spoken_unit_is_read_as_the_passages_print_it(question, passages, read):
+    assert spell_units(question, passages) == read
 
 
 @pytest.mark.parametrize(("question", "passage", "read"), [

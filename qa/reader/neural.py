@@ -45,6 +45,8 @@ from qa.text import (
     sentence_at,
     spell_abbreviations,
     spell_posts,
+    spell_shorthand,
+    spell_units,
 )
 from qa.types import Answer, Passage
 
@@ -145,6 +147,32 @@ def _named_suffix(text: str, start: int, end: int) -> tuple[int, int] | None:
     return start + words[k].start(), start + core_end
 
 
+def _named_runs(text: str, i: int) -> list[list[tuple[int, int]]]:
+    """The runs of named items ((start, end) each, "xã Lản Nhì Thàng (huyện Phong Thổ cũ)")
+    in the sentence of text[i], split by ", " / "; " / " và " / ": "."""
+    sentence = sentence_at(text, i)
+    if sentence is None:
+        return []
+    pieces, at = [], sentence[0]  # (start, end, the separator after it)
+    for m in _ITEM_SEP.finditer(text, *sentence):
+        pieces.append((at, m.start(), m.group().strip()))
+        at = m.end()
+    pieces.append((at, sentence[1], ""))
+    runs, run = [], []
+    for start, end, sep in pieces:
+        named = _named_suffix(text, start, end)
+        if named and run and named[0] == start:  # a whole named piece goes on
+            run.append(named)
+        else:  # a run ends; a named end of a piece starts one
+            runs.append(run)
+            run = [named] if named else []
+        if sep == ":":
+            runs.append(run)
+            run = []
+    runs.append(run)
+    return runs
+
+
 @dataclass(frozen=True)
 class AnswerShape:
     """What the question says of its answer's shape: a reason ("vì sao…": a clause of purpose
@@ -221,28 +249,19 @@ class AnswerShape:
         ("Đoàn Kết, Quyết Tiến… và xã Lản Nhì Thàng (huyện Phong Thổ cũ)"), else None."""
         if not self.items or any(w[:1].isupper() for w in text[a:b].split()[1:]):
             return None
-        sentence = sentence_at(text, a)
-        if sentence is None:
-            return None
-        pieces, at = [], sentence[0]  # (start, end, the separator after it)
-        for m in _ITEM_SEP.finditer(text, *sentence):
-            pieces.append((at, m.start(), m.group().strip()))
-            at = m.end()
-        pieces.append((at, sentence[1], ""))
-        runs, run = [], []
-        for start, end, sep in pieces:
-            named = _named_suffix(text, start, end)
-            if named and run and named[0] == start:  # a whole named piece goes on
-                run.append(named)
-            else:  # a run ends; a named end of a piece starts one
-                runs.append(run)
-                run = [named] if named else []
-            if sep == ":":
-                runs.append(run)
-                run = []
-        runs.append(run)
-        found = next((r for r in runs if len(r) >= 2 and r[0][0] >= a), None)
+        found = next((r for r in _named_runs(text, a) if len(r) >= 2 and r[0][0] >= a), None)
         return (found[0][0], found[-1][1]) if found else None
+
+    def continued(self, text: str, a: int, b: int) -> tuple[int, int]:
+        """For a list question whose span is named items cut short ("Đoàn Kết, Quyết Tiến,
+        Quyết Thắng, Sùng Phài" before "(thành phố Lai Châu cũ) và xã Lản Nhì Thàng"): the
+        span to the end of the run of named items it starts with two or more; else as it is."""
+        if not self.items:
+            return a, b
+        for run in _named_runs(text, a):
+            if len(run) >= 2 and run[0][0] <= a < run[1][0] < b < run[-1][1]:
+                return a, run[-1][1]
+        return a, b
 
     def sibling(self, text: str, a: int, b: int) -> tuple[int, int]:
         """A count among counts of the same noun in one sentence ("chỉ định 30 đồng chí tham
@@ -297,6 +316,7 @@ class AnswerShape:
             if fitted is not None:
                 if self.unit:
                     fitted = self.sibling(text, *fitted)
+                fitted = self.continued(text, *fitted)
                 return replace(x, start=fitted[0], end=fitted[1])
         listed = self.enumeration(text, best.start, best.end)
         return replace(best, start=listed[0], end=listed[1]) if listed else best
@@ -581,7 +601,8 @@ class NeuralReader:
         maker = self.warm_up()[2]
         passages = list(passages[: self.max_passages])
         texts = [p.text for p in passages]
-        question = spell_abbreviations(spell_posts(question), texts)
+        question = spell_abbreviations(
+            spell_units(spell_shorthand(spell_posts(question)), texts), texts)
         q, scored, evidence = self.rules.score_candidates(question, passages)
         # typed without diacritics, the network reads the question as the passages write it
         chosen = self._windows(maker.question(restore_accents(question, texts)), passages,

@@ -58,7 +58,7 @@ _TYPE_PATTERNS: list[tuple[str, str, str | None]] = [
      fold_accents(r"bao nhiêu|tỷ lệ|tỉ lệ|diện tích|dân số|số lượng|phần trăm|tổng số"
                   r"|bao lâu|bao xa|bao cao|") + _MAY_FOLDED),
     (DESCRIPTION, _DESC_PHRASES, None),
-    (LIST, r"(?:những|các)(?:\s+[^\W\d_]+){1,5}\s+nào|kể tên", None),
+    (LIST, r"(?:những|các)(?:,?\s+[^\W\d_]+){1,5}\s+nào|kể tên", None),  # "những xã, phường nào"
     (ORG, r"cơ quan nào|tổ chức nào|đơn vị nào|ban nào|đảng bộ nào|công ty nào|trường nào"
           r"|đội nào|sở nào|bộ nào|doanh nghiệp nào", None),
     # "đâu" folds to "dau", also "đầu" ("đầu tư", "bắt đầu", "lần đầu"): folded, only after a
