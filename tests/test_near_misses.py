@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 from conftest import write_corpus
 
-from qa.reader.neural import names_another_post
-from qa.reader.question import misses_named_place, places_named
+from qa.reader.neural import lacks_population, names_another_post
+from qa.reader.question import QUANTITY, misses_named_place, places_named
 
 
 @pytest.mark.parametrize(("question", "names"), [
@@ -53,6 +53,19 @@ def test_a_place_is_missed_only_where_the_article_never_names_it():
 ])
 def test_a_post_asked_is_not_met_by_another_post(question, sentence, refused):
     assert names_another_post(question, sentence) is refused
+
+
+@pytest.mark.parametrize(("question", "sentence", "refused"), [
+    ("Phường Chi Lăng có dân số bao nhiêu người?",
+     "Trên tinh thần tập trung, dân chủ, đại hội đã bầu ra Ban Chấp hành gồm 15 đồng chí.", True),
+    ("phuong chi lang co bao nhieu dan", "Đại hội đã bầu ra Ban Chấp hành gồm 15 đồng chí.", True),
+    ("Phường Kỳ Sơn có bao nhiêu dân?", "Phường có quy mô dân số 20.379 người.", False),
+    ("Xã có bao nhiêu nhân khẩu?", "Xã có 1.200 hộ với 5.100 khẩu.", False),
+    # not a count of the population: left alone
+    ("Phường có bao nhiêu đảng viên?", "Ban Chấp hành gồm 15 đồng chí.", False),
+])
+def test_a_population_is_not_answered_from_a_sentence_without_people(question, sentence, refused):
+    assert lacks_population(question, sentence, QUANTITY) is refused
 
 
 ARTICLES = {

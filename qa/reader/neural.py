@@ -386,6 +386,24 @@ def lacks_asked_role(question: str, sentence: str) -> bool:
     return bool(found) and form not in found
 
 
+# A count of the population ("có dân số bao nhiêu người?") is not answered from a sentence that
+# speaks of no people ("gồm 15 đồng chí" of a committee; "dân chủ", "dân tộc" are no people)
+_POPULATION = AccentPattern.compile(r"dân số|số dân|bao nhiêu dân|người dân|dân cư|nhân khẩu",
+                                    whole_words=True)
+_PEOPLE = re.compile(r"(?<!\w)(?:dan so|so dan|dan cu|cu dan|nhan khau|khau|nguoi|ho)(?!\w)")
+
+
+def lacks_population(question: str, sentence: str, answer_type: str) -> bool:
+    """Whether `question` counts the population and `sentence`, the answer's, names no
+    people (dân số, dân cư, người, nhân khẩu, hộ)."""
+    if answer_type != QUANTITY:
+        return False
+    low, accented = searchable(question)
+    if _POPULATION.search(low, accented) is None:
+        return False
+    return _PEOPLE.search(fold_accents(normalize(sentence).lower())) is None
+
+
 def names_another_post(question: str, sentence: str) -> bool:
     """Whether `question` asks for a person by a post and `sentence`, the answer's, names no
     form of that post but another post: "Chủ nhiệm Ủy ban Kiểm tra" asked, "giữ chức Bí thư"
@@ -679,6 +697,7 @@ class NeuralReader:
         sentence = text[sa:sb]
         if (r.answer_type == PERSON and (lacks_asked_role(question, sentence)
                                          or names_another_post(question, sentence))) \
-                or asks_now_of_a_target(question, sentence):
+                or asks_now_of_a_target(question, sentence) \
+                or lacks_population(question, sentence, r.answer_type):
             return abstain(question, passages, confidence)
         return extracted(question, passages, pi, (a, b), (sa, sb), confidence)
