@@ -312,6 +312,7 @@ _TITLES = fold_accents(r"(?:ông|bà|đồng chí|anh|chị)\s+")  # before a pe
 # A post and the body it is a post of: "Phó Bí thư Thường trực Tỉnh ủy", "Chủ tịch UBND"
 _POST = fold_accents(r"(?:(?:phó|tổng)\s+)?(?:bí thư|chủ tịch|chủ nhiệm|trưởng ban|giám đốc"
                      r"|chánh án|viện trưởng|thủ tướng)(?:\s+thường trực)?")
+_LEVEL = fold_accents(r"(?:tỉnh|huyện|xã|phường|thành phố|quận|thị xã)")
 _BODY = fold_accents(r"\s+(?:tỉnh ủy|tỉnh uỷ|thành ủy|thành uỷ|huyện ủy|huyện uỷ|quận ủy|quận uỷ"
                      r"|đảng ủy|đảng uỷ|hđnd|ubnd|ubkt|ubmttq|hội đồng nhân dân|ủy ban nhân dân"
                      r"|ủy ban kiểm tra|ủy ban mặt trận tổ quốc)(?!\w)")
@@ -322,18 +323,25 @@ def _other_post(frame: str, target: str) -> str | None:
     frame with the post swapped ("Ai là Phó Bí thư Thường trực Tỉnh ủy Lào Cai?"); the body
     kept where X names none ("phó bí thư" for "Bí thư" of "Bí thư Đảng ủy phường X")."""
     t_fold = fold_accents(target).lower()
-    asked = re.fullmatch(rf"({_POST})((?:{_BODY})?)", t_fold)
-    if asked is None:
-        return None
+    asked = re.fullmatch(rf"({_POST})((?:{_BODY})?(?:\s+{_LEVEL})?)", t_fold)
     f_fold = fold_accents(frame).lower()
+    if asked is None or not re.search(r"(?<!\w)ai(?!\w)", f_fold):
+        return None  # a post in apposition ("Ông X, Bí thư Tỉnh ủy, phát biểu gì?") stays
     post = re.search(rf"(?<!\w){_POST}(?!\w)", f_fold)
     if post is None:
         return None
     end = post.end()
     body = re.match(_BODY, f_fold[end:])
-    if asked.group(2) and body:
-        end += body.end()
+    if asked.group(2):
+        end += body.end() if body else 0
+    elif body and _base(asked.group(1)) != _base(post.group()):
+        return None  # "chủ tịch" alone is no post of the frame's "Tỉnh ủy"
     return _replace(frame, post.start(), end, target)
+
+
+def _base(post: str) -> str:
+    """"phó bí thư thường trực" → "bi thu" (folded)."""
+    return re.sub(r"^(?:pho|tong)\s+|\s+thuong truc$", "", post)
 
 
 def _other_slot(frame: str, target: str) -> str | None:

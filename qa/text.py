@@ -298,22 +298,25 @@ def spell_posts(question: str) -> str:
 
 # Units written out as they are spoken, and the symbols the news print ("rộng bao nhiêu
 # ki-lô-mét vuông?" over "134,31km2"); the longest first
-_UNITS = tuple((re.compile(fold_accents(rf"(?<!\w)(?:{spoken})(?!\w)")),
-                re.compile(rf"\d\s*{printed}(?!\w)"), printed) for spoken, printed in (
-    (r"ki[- ]?lô[- ]?mét vuông|cây số vuông|km vuông", "km2"),
-    (r"ki[- ]?lô[- ]?mét|cây số", "km"),
-    (r"héc[- ]?ta|hec[- ]?ta", "ha"),
-    (r"mét vuông", "m2"),
+# (spoken, as printed in a passage, written in the question): "mét vuông" is not the end of
+# "ki-lô-mét vuông"; "km²" is printed "km2" as often
+_UNITS = tuple((re.compile(fold_accents(rf"(?<![\w-])(?<!lo )(?:{spoken})(?!\w)")),
+                re.compile(rf"\d\s*{printed}(?![\w²])"), written) for spoken, printed, written in (
+    (r"ki[- ]?lô[- ]?mét vuông|cây số vuông|km vuông", "km[2²]", "km2"),
+    (r"ki[- ]?lô[- ]?mét|cây số", "km", "km"),
+    (r"héc[- ]?ta|hec[- ]?ta", "ha", "ha"),
+    (r"mét vuông", "m[2²]", "m2"),
 ))
 # Chat shorthand in a question typed without diacritics ("ket nap dc bao nhieu"), whole words
 _SHORTHAND = {"dc": "duoc", "đc": "duoc", "ko": "khong", "j": "gi", "bn": "bao nhieu",
               "ntn": "nhu the nao", "ng": "nguoi", "vs": "voi", "r": "roi", "rùi": "roi",
               "rui": "roi"}
+# lower case only: "Washington DC", "Donald J Trump" keep theirs; "bn 17" (a patient) is no count
 _SHORT_RE = re.compile(r"(?<!\S)(" + "|".join(sorted(map(re.escape, _SHORTHAND), key=len,
-                                                        reverse=True)) + r")(?=[\s?!,]|$)",
-                       re.IGNORECASE)
+                                                        reverse=True)) + r")(?=[\s?!,]|$)(?!\s*\d)")
 # "nhiệm kỳ rồi" / "nhiệm kỳ trước": the term just ended, as the news say it
-_LAST_TERM = re.compile(fold_accents(r"(?<!\w)nhiệm kỳ (?:rồi|trước)(?!\w)"))
+_LAST_TERM = re.compile(fold_accents(r"(?<!\w)nhiệm kỳ (?:rồi|trước)(?!\w)"
+                                     r"(?!\s+(?:thời hạn|khi|đó|đây|năm))"))
 
 
 def _swap(question: str, pattern: re.Pattern, word: str) -> str:
@@ -334,7 +337,7 @@ def spell_shorthand(question: str) -> str:
     "duoc", "ko" → "khong", "bn" → "bao nhieu") and "nhiệm kỳ rồi" as the news say it
     ("nhiệm kỳ qua")."""
     if not is_accented_query(question):
-        question = _SHORT_RE.sub(lambda m: _SHORTHAND[m.group(1).lower()], question)
+        question = _SHORT_RE.sub(lambda m: _SHORTHAND[m.group(1)], question)
     return _swap(question, _LAST_TERM, "nhiệm kỳ qua")
 
 
@@ -342,12 +345,12 @@ def spell_units(question: str, texts: Sequence[str]) -> str:
     """`question` with a unit spoken in words written as `texts` print it, where one of them
     prints it so and none writes the words: "bao nhiêu ki-lô-mét vuông" over "134,31km2" reads
     "bao nhiêu km2"; over "5.500.000 km vuông" it is left alone."""
-    for spoken, printed_re, printed in _UNITS:
+    for spoken, printed_re, written in _UNITS:
         if spoken.search(fold_accents(question.lower())) is None:
             continue
         if any(printed_re.search(t) for t in texts) and not any(
                 spoken.search(fold_accents(t.lower())) for t in texts):
-            question = _swap(question, spoken, printed)
+            question = _swap(question, spoken, written)
     return question
 
 

@@ -272,6 +272,13 @@ def test_a_reference_typed_without_diacritics_is_still_one():
          "Ai được bầu làm phó bí thư Đảng ủy phường Chi Lăng?"),
         ("con chu tich ubnd thi sao", "ai la bi thu dang uy phuong ky son",
          "ai la chu tich ubnd phuong ky son"),
+        ("Còn Chủ tịch UBND tỉnh thì sao?", "Ai là Bí thư Tỉnh ủy Lào Cai?",
+         "Ai là Chủ tịch UBND tỉnh Lào Cai?"),
+        # a post that is none of the frame's body, or a frame that asks for no person: beside
+        ("Còn chủ tịch thì sao?", "Ai là Bí thư Tỉnh ủy Lào Cai?",
+         "Ai là Bí thư Tỉnh ủy Lào Cai (chủ tịch)?"),
+        ("Còn Thủ tướng thì sao?", "Ông Trịnh Xuân Trường, Bí thư Tỉnh ủy Lào Cai, phát biểu gì?",
+         "Ông Trịnh Xuân Trường, Bí thư Tỉnh ủy Lào Cai, phát biểu gì (Thủ tướng)?"),
         ("Còn hộ nghèo thì sao?", "Ai là Bí thư Đảng ủy phường Kỳ Sơn?",
          "Ai là Bí thư Đảng ủy phường Kỳ Sơn (hộ nghèo)?"),  # nothing counted: kept beside
         # a place is still a place

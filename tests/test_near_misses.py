@@ -20,6 +20,9 @@ from qa.reader.question import QUANTITY, misses_named_place, places_named
     ("phuong doan ket co bao nhieu dang vien", []),  # typed without capitals: names unknown
     ("Phuong Doan Ket co bao nhieu dang vien", ["Doan Ket"]),  # without diacritics
     ("Thành phố nào có nhiều đảng viên nhất?", []),
+    ("Ai là Bí thư Tỉnh Ủy Lào Cai?", []),  # "Ủy" is a body, not a name
+    ("HĐND tỉnh Lai Châu Khóa XV họp khi nào?", ["Lai Châu"]),
+    ("Phường Kỳ Sơn Có Bao Nhiêu Đảng Viên?", []),  # every word capitalised: capitals say nothing
 ])
 def test_places_a_question_names(question, names):
     assert places_named(question) == names
@@ -37,6 +40,9 @@ def test_a_place_is_missed_only_where_the_article_never_names_it():
     assert not misses_named_place("Dang bo phường Doan Ket co bao nhieu chi bo?", "Đại hội",
                                   "Đảng bộ phường Đoàn Kết có 84 chi bộ.")
     assert not misses_named_place("Ai là Bí thư?", "Đại hội", "Không có tên nơi nào.")
+    # a name of three words or more by its initials
+    assert not misses_named_place("Thành phố Hồ Chí Minh có bao nhiêu dân?", "TP.HCM vượt 14 triệu dân",
+                                  "Dân số hiện khoảng 14 triệu người.")
 
 
 @pytest.mark.parametrize(("question", "sentence", "refused"), [
@@ -61,6 +67,11 @@ def test_a_post_asked_is_not_met_by_another_post(question, sentence, refused):
     ("phuong chi lang co bao nhieu dan", "Đại hội đã bầu ra Ban Chấp hành gồm 15 đồng chí.", True),
     ("Phường Kỳ Sơn có bao nhiêu dân?", "Phường có quy mô dân số 20.379 người.", False),
     ("Xã có bao nhiêu nhân khẩu?", "Xã có 1.200 hộ với 5.100 khẩu.", False),
+    ("Hà Nội có bao nhiêu dân?", "Hà Nội hiện có hơn 8,5 triệu dân.", False),  # "dân" counted
+    ("Thành phố đứng thứ mấy về dân số?", "Đây là vùng đông dân thứ ba cả nước.", False),  # a rank
+    # "hỗ trợ", "xuất khẩu", "Hồ Tây" are no people
+    ("Phường có dân số bao nhiêu người?", "Ban Chấp hành gồm 15 đồng chí, được hỗ trợ kinh phí.", True),
+    ("Tỉnh có dân số bao nhiêu?", "Kim ngạch xuất khẩu đạt 5 tỷ USD.", True),
     # not a count of the population: left alone
     ("Phường có bao nhiêu đảng viên?", "Ban Chấp hành gồm 15 đồng chí.", False),
 ])

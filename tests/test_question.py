@@ -52,6 +52,9 @@ TYPED_QUESTIONS = [
     ("Đại hội bàn những nội dung quan trọng nào?", LIST),
     ("Phường mới gồm những đơn vị hành chính cũ?", LIST),
     ("Phường Đoàn Kết được hình thành từ những xã, phường cũ nào?", LIST),  # a comma inside
+    # a comma after more words closes a clause: no list
+    ("Trong những năm qua, tỉnh nào dẫn đầu về thu hút đầu tư?", PLACE),
+    ("Trong các địa phương, đơn vị nào dẫn đầu?", ORG),
     ("Đại hội thông qua nghị quyết gì?", DESCRIPTION),
     ("Vì sao quốc lộ 6 bị chia cắt?", DESCRIPTION),
 ]

@@ -431,8 +431,13 @@ def test_the_head_of_a_committee_is_asked_as_its_post(question, read):
     ("Nhiệm kỳ trước xã đạt những gì?", "Nhiệm kỳ qua xã đạt những gì?"),
     # typed with diacritics, or a shorthand inside a word / a number: left alone
     ("Ông ấy ko đến?", "Ông ấy ko đến?"),
-    ("ke hoach so 210-kh/tu do co quan nao ban hanh?", "ke hoach so 210-kh/tu do co quan nao ban hanh?"),
+    ("ke hoach so 210-dc/tu do co quan nao ban hanh?", "ke hoach so 210-dc/tu do co quan nao ban hanh?"),
     ("vitamin k co tac dung gi", "vitamin k co tac dung gi"),
+    # capitals are names, not shorthand; "bn 17" is a patient, not a count
+    ("nha trang o Washington DC xay nam nao", "nha trang o Washington DC xay nam nao"),
+    ("Donald J Trump sinh nam nao", "Donald J Trump sinh nam nao"),
+    ("bn 17 da di nhung dau", "bn 17 da di nhung dau"),
+    ("Vì sao ông rời nhiệm kỳ trước thời hạn?", "Vì sao ông rời nhiệm kỳ trước thời hạn?"),
 ])
 def test_chat_shorthand_is_spelled_out(question, read):
     assert spell_shorthand(question) == read
@@ -448,6 +453,10 @@ def test_chat_shorthand_is_spelled_out(question, read):
     ("Rừng bao phủ bao nhiêu km vuông?", ["5.500.000 km vuông", "3 km2"],
      "Rừng bao phủ bao nhiêu km vuông?"),
     ("Đường dài bao nhiêu cây số?", ["không có số nào"], "Đường dài bao nhiêu cây số?"),
+    ("Xã rộng bao nhiêu ki-lô-mét vuông?", ["diện tích 134,31 km²; nhà văn hóa 500 m2"],
+     "Xã rộng bao nhiêu km2?"),  # "km²" printed; "mét vuông" is not the end of "ki-lô-mét vuông"
+    ("phuong rong bao nhieu ki lo met vuong", ["Nhà văn hóa rộng 500 m2."],
+     "phuong rong bao nhieu ki lo met vuong"),
 ])
 def test_a_spoken_unit_is_read_as_the_passages_print_it(question, passages, read):
     assert spell_units(question, passages) == read

@@ -388,20 +388,27 @@ def lacks_asked_role(question: str, sentence: str) -> bool:
 
 # A count of the population ("có dân số bao nhiêu người?") is not answered from a sentence that
 # speaks of no people ("gồm 15 đồng chí" of a committee; "dân chủ", "dân tộc" are no people)
-_POPULATION = AccentPattern.compile(r"dân số|số dân|bao nhiêu dân|người dân|dân cư|nhân khẩu",
-                                    whole_words=True)
-_PEOPLE = re.compile(r"(?<!\w)(?:dan so|so dan|dan cu|cu dan|nhan khau|khau|nguoi|ho)(?!\w)")
+_POPULATION = AccentPattern.compile(r"dân số|số dân|bao nhiêu dân|người dân (?:đang )?sinh sống"
+                                    r"|dân cư|nhân khẩu", whole_words=True)
+# people, as the articles write them (with diacritics: "hộ" is not "hỗ trợ", "Hồ Tây"): "dân"
+# only counted ("hơn 8,5 triệu dân"), "khẩu" only counted or "nhân khẩu" (not "xuất khẩu")
+_PEOPLE = re.compile(r"(?<!\w)(?:dân số|số dân|dân cư|cư dân|nhân khẩu|người|hộ|đông dân)(?!\w)"
+                     r"|\d[\d.,]*\s*(?:(?:triệu|nghìn|ngàn|vạn)\s+)?(?:dân|khẩu)(?!\w)")
+
+
+_RANK = AccentPattern.compile(r"thứ mấy|hạng mấy|thứ bao nhiêu|hạng bao nhiêu|đứng thứ",
+                              whole_words=True)  # a rank is no count
 
 
 def lacks_population(question: str, sentence: str, answer_type: str) -> bool:
     """Whether `question` counts the population and `sentence`, the answer's, names no
-    people (dân số, dân cư, người, nhân khẩu, hộ)."""
+    people (dân số, dân cư, người, nhân khẩu, hộ, a count of "dân")."""
     if answer_type != QUANTITY:
         return False
     low, accented = searchable(question)
-    if _POPULATION.search(low, accented) is None:
+    if _POPULATION.search(low, accented) is None or _RANK.search(low, accented):
         return False
-    return _PEOPLE.search(fold_accents(normalize(sentence).lower())) is None
+    return _PEOPLE.search(normalize(sentence).lower()) is None
 
 
 def names_another_post(question: str, sentence: str) -> bool:

@@ -58,7 +58,10 @@ _TYPE_PATTERNS: list[tuple[str, str, str | None]] = [
      fold_accents(r"bao nhiêu|tỷ lệ|tỉ lệ|diện tích|dân số|số lượng|phần trăm|tổng số"
                   r"|bao lâu|bao xa|bao cao|") + _MAY_FOLDED),
     (DESCRIPTION, _DESC_PHRASES, None),
-    (LIST, r"(?:những|các)(?:,?\s+[^\W\d_]+){1,5}\s+nào|kể tên", None),  # "những xã, phường nào"
+    # "những xã, phường (cũ) nào": one-word kinds listed with commas; a comma after more words
+    # closes a clause ("Trong những năm qua, tỉnh nào…")
+    (LIST, r"(?:những|các)(?:\s+[^\W\d_]+){1,5}\s+nào"
+           r"|(?:những|các)\s+[^\W\d_]+(?:,\s+[^\W\d_]+)+(?:\s+[^\W\d_]+)?\s+nào|kể tên", None),
     (ORG, r"cơ quan nào|tổ chức nào|đơn vị nào|ban nào|đảng bộ nào|công ty nào|trường nào"
           r"|đội nào|sở nào|bộ nào|doanh nghiệp nào", None),
     # "đâu" folds to "dau", also "đầu" ("đầu tư", "bắt đầu", "lần đầu"): folded, only after a
@@ -311,23 +314,42 @@ _LEVELS = AccentPattern.compile(r"phường|xã|thị trấn|huyện|quận|th�
 _NAME_WORD = re.compile(r"\s+([^\W\d_][\w]*)")
 
 
+# capitalised words that end a place's name: a body ("Tỉnh Ủy Lào Cai"), a term ("Khóa XV")
+_NOT_NAME = {"uy", "khoa", "nhiem", "dang", "hdnd", "ubnd", "co", "la", "va", "duoc"}
+
+
 def places_named(question: str) -> list[str]:
     """The capitalised names after a level word in `question` ("phường Kỳ Sơn" → "Kỳ Sơn"),
-    up to four words each."""
+    up to four words each; none in a question written with every word capitalised."""
     q = normalize(question)
+    words_all = TOKEN_RE.findall(q)
+    if len(words_all) >= 4 and sum(w[:1].isupper() for w in words_all) >= 0.7 * len(words_all):
+        return []  # "Phường Kỳ Sơn Có Bao Nhiêu Đảng Viên?": capitals say nothing
     low, accented = searchable(q)
     names = []
     for m in _LEVELS.finditer(low, accented):
         words, i = [], m.end()
         while len(words) < 4:
             w = _NAME_WORD.match(q, i)
-            if w is None or not w.group(1)[0].isupper():
+            if (w is None or not w.group(1)[0].isupper()
+                    or fold_accents(w.group(1).lower()) in _NOT_NAME):
                 break
             words.append(w.group(1))
             i = w.end()
         if words:
             names.append(" ".join(words))
     return names
+
+
+def _named_in(name: str, where: str) -> bool:
+    """Whether `where` (folded, capitals kept) names `name`: as written, or by its initials
+    for a name of three words or more ("Hồ Chí Minh": "TP.HCM")."""
+    folded = fold_accents(name)
+    if re.search(rf"(?<!\w){re.escape(folded)}(?!\w)", where):
+        return True
+    parts = folded.split()
+    initials = "".join(w[0] for w in parts).upper()
+    return len(parts) >= 3 and re.search(rf"(?<![A-Za-z]){initials}(?![A-Za-z])", where) is not None
 
 
 def misses_named_place(question: str, title: str, text: str) -> bool:
@@ -337,5 +359,4 @@ def misses_named_place(question: str, title: str, text: str) -> bool:
     if not names:
         return False
     where = fold_accents(normalize(f"{title}\n{text}"))
-    return any(re.search(rf"(?<!\w){re.escape(fold_accents(n))}(?!\w)", where) is None
-               for n in names)
+    return any(not _named_in(n, where) for n in names)
