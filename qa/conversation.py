@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from qa.text import UPPER, fold_accents, is_accented_query
+from qa.text import ADMIN_LEVELS, POSTS, UPPER, fold_accents, is_accented_query
 
 _TYPES = ("thành phố", "thị xã", "thị trấn", "tổ dân phố", "phường", "xã", "tỉnh", "huyện",
           "quận", "bản", "thôn", "đảng bộ", "đảng ủy", "chi bộ", "khóa", "khoá", "nhiệm kỳ")
@@ -310,9 +310,8 @@ _TITLES = fold_accents(r"(?:ông|bà|đồng chí|anh|chị)\s+")  # before a pe
 
 
 # A post and the body it is a post of: "Phó Bí thư Thường trực Tỉnh ủy", "Chủ tịch UBND"
-_POST = fold_accents(r"(?:(?:phó|tổng)\s+)?(?:bí thư|chủ tịch|chủ nhiệm|trưởng ban|giám đốc"
-                     r"|chánh án|viện trưởng|thủ tướng)(?:\s+thường trực)?")
-_LEVEL = fold_accents(r"(?:tỉnh|huyện|xã|phường|thành phố|quận|thị xã)")
+_POST = fold_accents(rf"(?:(?:phó|tổng)\s+)?(?:{'|'.join(POSTS)})(?:\s+thường trực)?")
+_LEVEL = fold_accents(rf"(?:{'|'.join(ADMIN_LEVELS)})")
 _BODY = fold_accents(r"\s+(?:tỉnh ủy|tỉnh uỷ|thành ủy|thành uỷ|huyện ủy|huyện uỷ|quận ủy|quận uỷ"
                      r"|đảng ủy|đảng uỷ|hđnd|ubnd|ubkt|ubmttq|hội đồng nhân dân|ủy ban nhân dân"
                      r"|ủy ban kiểm tra|ủy ban mặt trận tổ quốc)(?!\w)")
@@ -334,6 +333,10 @@ def _other_post(frame: str, target: str) -> str | None:
     body = re.match(_BODY, f_fold[end:])
     if asked.group(2):
         end += body.end() if body else 0
+        level = re.match(rf"\s+({_LEVEL})(?!\w)", f_fold[end:])
+        wanted = re.search(rf"\s({_LEVEL})$", asked.group(2))
+        if level and wanted and level.group(1) == wanted.group(1):
+            end += level.end()  # "UBND thị trấn" for "UBND thị trấn Sa Pa": the level once
     elif body and _base(asked.group(1)) != _base(post.group()):
         return None  # "chủ tịch" alone is no post of the frame's "Tỉnh ủy"
     return _replace(frame, post.start(), end, target)

@@ -267,6 +267,14 @@ def abbreviation_aliases(words: Sequence[str], form) -> list[tuple[str, ...]]:
     return out
 
 
+# The posts a person is asked for by ("Ai là Chủ tịch UBND…?"), each with its deputy ("Phó …")
+# and, for some, a "Tổng …" form; and the administrative levels a post or a place is named with.
+# One list for the follow-ups (qa.conversation) and the near-miss guards (qa.reader).
+POSTS = ("bí thư", "chủ tịch", "chủ nhiệm", "trưởng ban", "giám đốc", "chánh án", "viện trưởng",
+         "thủ tướng")
+ADMIN_LEVELS = ("tỉnh", "thành phố", "huyện", "quận", "thị xã", "thị trấn", "xã", "phường")
+
+
 # "Ai đứng đầu Đảng ủy phường X?" asks for its Bí thư, "người đứng đầu UBND" for its Chủ tịch:
 # the post the articles write (the network read the visiting Phó Bí thư Tỉnh ủy for "đứng đầu")
 _PARTY_BODIES = (r"đảng ủy|đảng uỷ|tỉnh ủy|tỉnh uỷ|thành ủy|thành uỷ|huyện ủy|huyện uỷ|quận ủy"

@@ -274,6 +274,8 @@ def test_a_reference_typed_without_diacritics_is_still_one():
          "ai la chu tich ubnd phuong ky son"),
         ("Còn Chủ tịch UBND tỉnh thì sao?", "Ai là Bí thư Tỉnh ủy Lào Cai?",
          "Ai là Chủ tịch UBND tỉnh Lào Cai?"),
+        ("Thế còn Phó Chủ tịch UBND thị trấn?", "Ai là Chủ tịch UBND thị trấn Sa Pa?",
+         "Ai là Phó Chủ tịch UBND thị trấn Sa Pa?"),
         # a post that is none of the frame's body, or a frame that asks for no person: beside
         ("Còn chủ tịch thì sao?", "Ai là Bí thư Tỉnh ủy Lào Cai?",
          "Ai là Bí thư Tỉnh ủy Lào Cai (chủ tịch)?"),

@@ -35,6 +35,7 @@ from qa.reader.question import (
 )
 from qa.reader.rules import RuleReader, Scored, _sigmoid, _tidy
 from qa.text import (
+    POSTS,
     TOKEN_RE,
     AccentPattern,
     abbreviation_aliases,
@@ -354,9 +355,7 @@ def lacks_asked_shape(question: str, answer: str) -> bool:
 # person of the neighbouring post ("Nguyễn Lệ Thùy", re-elected Bí thư, for the Phó Bí thư no
 # article names). "Bí thư", "Phó Bí thư" and "Tổng Bí thư" are three posts (docs/benchmarks.md,
 # "Role guard").
-_ROLES = ("bí thư", "chủ tịch", "chủ nhiệm", "trưởng ban", "giám đốc", "chánh án",
-          "viện trưởng", "thủ tướng")
-_ROLE = AccentPattern.compile("|".join(_ROLES), whole_words=True)
+_ROLE = AccentPattern.compile("|".join(POSTS), whole_words=True)
 _ROLE_LEAD = re.compile(r"(?<!\w)(phó|pho|tổng|tong)\s*$")
 
 

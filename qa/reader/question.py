@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from qa.text import (
+    ADMIN_LEVELS,
     TOKEN_RE,
     AccentPattern,
     contains_run,
@@ -116,8 +117,7 @@ PARAPHRASES: dict[str, tuple[str, ...]] = {
 }
 PLAN_WORDS = ("phấn đấu", "mục tiêu", "chỉ tiêu", "sẽ", "dự kiến", "kế hoạch", "định hướng",
               "đến năm")
-PLACE_TYPE_WORDS = ("tỉnh", "thành phố", "huyện", "quận", "thị xã", "thị trấn", "xã", "phường",
-                    "bản", "thôn", "tổ dân phố")
+PLACE_TYPE_WORDS = (*ADMIN_LEVELS, "bản", "thôn", "tổ dân phố")
 
 
 @dataclass(frozen=True)
@@ -309,8 +309,7 @@ def _entities(q: str, accented: bool) -> list[tuple[str, ...]]:
 # names it: a near miss finds the same fact of the neighbouring ward ("30" members of Kỳ Sơn's
 # committee for Đoàn Kết's). Names compared with diacritics folded and capitals kept ("toàn dân
 # đoàn kết" is not the ward), over the answer's whole article (docs/benchmarks.md, "Place guard").
-_LEVELS = AccentPattern.compile(r"phường|xã|thị trấn|huyện|quận|thị xã|thành phố|tỉnh",
-                                whole_words=True)
+_LEVELS = AccentPattern.compile("|".join(ADMIN_LEVELS), whole_words=True)
 _NAME_WORD = re.compile(r"\s+([^\W\d_][\w]*)")
 
 
