@@ -52,13 +52,13 @@ def main(argv=None) -> None:
                   "off_topic_refused": [0, 0]}
         for r in rows:
             question, passages = passages_for(own, r, None)  # near miss: less its article
-            answer = own.reader.read(question, own.search(question))
+            answer = own.read(question, own.search(question))
             counts["answered_as_labelled"][0] += not answer.abstained
             counts["answered_as_labelled"][1] += 1
             if passages is not None:
-                counts["near_miss_refused"][0] += own.reader.read(question, passages).abstained
+                counts["near_miss_refused"][0] += own.read(question, passages).abstained
                 counts["near_miss_refused"][1] += 1
-            answer = other.reader.read(question, other.search(question))
+            answer = other.read(question, other.search(question))
             counts["off_topic_refused"][0] += answer.abstained
             counts["off_topic_refused"][1] += 1
         print(json.dumps({"reader": name, **{k: {"share": round(100 * a / max(n, 1), 1), "n": n}

@@ -151,11 +151,21 @@ class Assistant:
         self.load()
         retriever = self._retriever  # the index the passages come from, whatever swaps in
         passages = retriever.search(resolved, self.settings.top_k if k is None else k)
-        answer = read_credit(resolved, passages, retriever.index)  # "ai chụp ảnh…", "ai viết…"
+        return _with_question(self.read(resolved, passages, retriever.index), question, resolved)
+
+    def read(self, question: str, passages: Sequence[Passage],
+             index: SearchIndex | None = None) -> Answer:
+        """The answer to `question` (follow-ups already resolved) in `passages`, as `ask` reads
+        it: a credit line, else the reader, then the place guard over the answer's article in
+        `index` (this assistant's by default). Benchmarks that choose the passages (a near
+        miss: the corpus less the answering article) read them through here."""
+        if index is None:
+            self.load()
+            index = self._retriever.index
+        answer = read_credit(question, passages, index)  # "ai chụp ảnh…", "ai viết…"
         if answer is None:
-            answer = self.reader.read(resolved, passages)
-        answer = _in_named_place(answer, resolved, passages, retriever.index)
-        return _with_question(answer, question, resolved)
+            answer = self.reader.read(question, passages)
+        return _in_named_place(answer, question, passages, index)
 
     def _with_answers(self, question: str, history: list) -> list:
         """"Đồng chí đó…" needs the person the previous turn answered: where only the

@@ -123,3 +123,16 @@ def test_a_question_about_one_commune_is_not_answered_from_another(two_communes,
 
     monkeypatch.setattr(qa.assistant, "misses_named_place", lambda *a: False)
     assert "27" in bot.ask(near).text
+
+
+@pytest.mark.slow
+def test_reading_chosen_passages_refuses_as_asking_does(two_communes):
+    # benchmarks read passages they chose (a near miss: the corpus less the answering article)
+    # through Assistant.read: the same guards as a question asked
+    bot = two_communes["neural"]
+    asked = "Ban Chấp hành Đảng bộ xã Tân Lập gồm bao nhiêu đồng chí?"
+    assert "27" in bot.read(asked, bot.search(asked)).text
+    near = "Ban Chấp hành Đảng bộ xã Đồng Tâm gồm bao nhiêu đồng chí?"
+    passages = bot.search(near)
+    assert "27" in bot.reader.read(near, passages).text  # the reader alone takes Tân Lập's
+    assert bot.read(near, passages).abstained
