@@ -119,12 +119,22 @@ class AccentPattern:
         return (self.accented if accented else self.folded).finditer(text)
 
 
+def lower(text: str) -> str:
+    """`text` in lower case, one character for one ("İ" stays: its lower case is two), so
+    offsets are shared."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
 def searchable(question: str) -> tuple[str, bool]:
     """`question` as `AccentPattern.search` takes it (normalized, lower case, folded when typed
-    without diacritics), and whether it is typed with them."""
+    without diacritics), and whether it is typed with them; the same offsets as the normalized
+    question."""
     q = normalize(question)
     accented = is_accented_query(q)
-    return (q.lower() if accented else fold_accents(q.lower())), accented
+    return (lower(q) if accented else lower(fold_accents(q))), accented
 
 
 def _with_bigrams(units: list[str], prefix: str) -> list[str]:
@@ -289,7 +299,7 @@ def spell_posts(question: str) -> str:
     """`question` with "(người) đứng đầu" a Party committee or a people's committee written as
     the post the news name: "Ai đứng đầu Đảng ủy phường Kỳ Sơn?" → "Ai là Bí thư Đảng ủy
     phường Kỳ Sơn?"; typed without diacritics too."""
-    folded = fold_accents(question.lower())  # the same offsets
+    folded = lower(fold_accents(question))  # the same offsets
     for head, post in _HEAD_OF:
         m = head.search(folded)
         if m:
@@ -333,7 +343,7 @@ def _swap(question: str, pattern: re.Pattern, word: str) -> str:
     if not is_accented_query(question):
         word = fold_accents(word)
     out, last = [], 0
-    for m in pattern.finditer(fold_accents(question.lower())):
+    for m in pattern.finditer(lower(fold_accents(question))):
         out += [question[last:m.start()],
                 word[:1].upper() + word[1:] if question[m.start()].isupper() else word]
         last = m.end()
@@ -354,7 +364,7 @@ def spell_units(question: str, texts: Sequence[str]) -> str:
     prints it so and none writes the words: "bao nhiêu ki-lô-mét vuông" over "134,31km2" reads
     "bao nhiêu km2"; over "5.500.000 km vuông" it is left alone."""
     for spoken, printed_re, written in _UNITS:
-        if spoken.search(fold_accents(question.lower())) is None:
+        if spoken.search(lower(fold_accents(question))) is None:
             continue
         if any(printed_re.search(t) for t in texts) and not any(
                 spoken.search(fold_accents(t.lower())) for t in texts):

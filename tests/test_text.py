@@ -479,3 +479,14 @@ def test_a_question_without_diacritics_is_read_as_the_passages_write_it(question
     from qa.text import restore_accents
 
     assert restore_accents(question, [passage]) == read
+
+
+def test_a_letter_whose_lower_case_is_longer_keeps_the_offsets():
+    # "İ".lower() is two characters: matching on the lowered text must not shift the rewrite
+    from qa.reader.question import places_named
+    from qa.text import lower, spell_posts
+
+    assert len(lower("İzmir Đảng")) == len("İzmir Đảng")
+    assert spell_posts("Tại İzmir, ai đứng đầu Đảng ủy phường Kỳ Sơn?") == \
+        "Tại İzmir, ai là Bí thư Đảng ủy phường Kỳ Sơn?"
+    assert places_named("Đoàn İzmir thăm phường Kỳ Sơn có bao nhiêu đảng viên?") == ["Kỳ Sơn"]
