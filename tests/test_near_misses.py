@@ -56,6 +56,11 @@ def test_a_place_is_missed_only_where_the_article_never_names_it():
     # no post named in the sentence at all: it says nothing either way
     ("Ai được bầu làm Thủ tướng?", "Lothar de Maizière thắng cử năm 1990.", False),
     ("Ai chụp ảnh đại hội?", "Bí thư Tỉnh ủy phát biểu. (Ảnh: Lê Minh)", False),  # no post asked
+    # a post named as someone else's (the giver's) is no post asked
+    ("Ai được Chủ tịch nước tặng quà?", "Bí thư Tỉnh ủy trao quà cho em Lò Văn A.", False),
+    # asked by "… nào" and by "… là ai?"
+    ("Phó Bí thư Tỉnh ủy nào dự đại hội?", "Chủ tịch UBND tỉnh Nguyễn Văn B dự đại hội.", True),
+    ("Chủ nhiệm Ủy ban Kiểm tra là ai?", "Ông C được bầu làm Bí thư.", True),
 ])
 def test_a_post_asked_is_not_met_by_another_post(question, sentence, refused):
     assert names_another_post(question, sentence) is refused

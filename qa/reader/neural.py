@@ -359,6 +359,32 @@ _ROLE = AccentPattern.compile("|".join(POSTS), whole_words=True)
 _ROLE_LEAD = re.compile(r"(?<!\w)(phó|pho|tổng|tong)\s*$")
 
 
+# The post a person is asked for by: after a word of holding ("là", "làm", "giữ chức", "được bầu",
+# "đương kim"), before "nào" ("Phó Bí thư Tỉnh ủy nào dự…?") or opening "… là ai?"; the first
+# post of "Ai được Chủ tịch nước tặng quà?" is the giver's, and none is asked
+_HOLDS = fold_accents(r"(?:là|làm|chức|chức vụ|giữ|cương vị|vị trí|đảm nhiệm|đảm nhận|tân|nguyên|cử"
+                      r"|đắc cử|trúng cử|tái cử|bổ nhiệm|chỉ định|bầu|kiêm|ghế)"
+                      r"(?:\s+(?:đương kim|đương nhiệm|vị|cựu|người|đồng chí))*")
+_HOLDER = re.compile(r"(?<!\w)(?:la|lam)\s+(?:ai|nguoi nao|ong nao|ba nao|dong chi nao)(?!\w)")
+
+
+def asked_post(question: str) -> tuple[re.Match, str, bool] | None:
+    """The post `question` asks a person by (its match over the searchable question, that
+    text, and whether the question has diacritics), else None."""
+    low, accented = searchable(question)
+    folded = fold_accents(low)
+    m = _ROLE.search(low, accented)
+    if m is None:
+        return None
+    lead = _ROLE_LEAD.search(low, 0, m.start())
+    before = folded[:lead.start() if lead else m.start()].rstrip()
+    if (re.search(rf"(?<!\w){_HOLDS}$", before)
+            or re.match(r"(?:\s+\w+){0,4}?\s+nao(?!\w)", folded[m.end():])
+            or (not before.strip(" ,.:;\"'“(") and _HOLDER.search(folded, m.end()))):
+        return m, low, accented
+    return None
+
+
 def _posts(text: str, base: str) -> set[str]:
     """The forms of post `base` in `text` (lower case, folded or not as `base`): "" for the
     post itself, "pho" for its deputy, "tong" for "tổng"."""
@@ -370,14 +396,14 @@ def _posts(text: str, base: str) -> set[str]:
 
 
 def lacks_asked_role(question: str, sentence: str) -> bool:
-    """Whether `question` asks for a person by a post (the first it names) and `sentence`, the
+    """Whether `question` asks for a person by a post (`asked_post`) and `sentence`, the
     answer's, names that post only in another form: "Phó Bí thư" asked, "Bí thư" there and no
     "Phó Bí thư"; "Bí thư" asked, only "Phó Bí thư" or "Tổng Bí thư". A sentence that names
     no form of the post says nothing either way ("Lothar de Maizière" for "Thủ tướng")."""
-    low, accented = searchable(question)
-    asked = _ROLE.search(low, accented)
-    if asked is None:
+    found = asked_post(question)
+    if found is None:
         return False
+    asked, low, accented = found
     base = asked.group()
     lead = _ROLE_LEAD.search(low, 0, asked.start())
     form = fold_accents(lead.group(1)) if lead else ""
@@ -411,13 +437,13 @@ def lacks_population(question: str, sentence: str, answer_type: str) -> bool:
 
 
 def names_another_post(question: str, sentence: str) -> bool:
-    """Whether `question` asks for a person by a post and `sentence`, the answer's, names no
+    """Whether `question` asks for a person by a post (`asked_post`) and `sentence`, the answer's, names no
     form of that post but another post: "Chủ nhiệm Ủy ban Kiểm tra" asked, "giữ chức Bí thư"
     there."""
-    low, accented = searchable(question)
-    asked = _ROLE.search(low, accented)
-    if asked is None:
+    found = asked_post(question)
+    if found is None:
         return False
+    asked, _, accented = found
     text = sentence.lower() if accented else fold_accents(sentence.lower())
     if _posts(text, asked.group()):
         return False
