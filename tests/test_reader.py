@@ -189,68 +189,35 @@ def test_answers_drop_the_verb_of_saying_after_the_speaker(span, tidy):
     assert qa.reader.rules._tidy(span, "") == tidy
 
 
-def test_number_with_the_asked_unit(reader):
-    answer = ask(
-        reader, "Đại hội Hội Nông dân xã Hòa An đại diện cho bao nhiêu hội viên?", HOI_NONG_DAN
-    )
-    assert answer.text in ("hơn 2.100", "hơn 2.100 hội viên")
-
-
-def test_number_of_the_counted_thing_among_other_numbers(reader):
-    answer = ask(reader, "Xã Tân Lập có bao nhiêu thôn?", HO_NGHEO)
-    assert answer.text == "12"
-
-
-def test_number_of_poor_households_not_all_households(reader):
-    answer = ask(reader, "Xã Tân Lập còn bao nhiêu hộ nghèo?", HO_NGHEO)
-    assert answer.text == "86"
-
-
-def test_percentage(reader):
-    answer = ask(reader, "Tỷ lệ hộ nghèo của xã Tân Lập là bao nhiêu?", HO_NGHEO)
-    assert answer.text == "2,05%"
-
-
-def test_date(reader):
-    answer = ask(reader, "Cầu Nậm Mu được khánh thành khi nào?", CAU)
-    assert answer.text in ("20/11/2024", "Ngày 20/11/2024")
-
-
-def test_money(reader):
-    answer = ask(reader, "Cầu Nậm Mu có tổng vốn đầu tư bao nhiêu?", CAU)
-    assert answer.text == "45 tỷ đồng"
-
-
-def test_place(reader):
-    answer = ask(reader, "Lễ hội hoa ban năm 2025 được tổ chức ở đâu?", LE_HOI)
-    assert answer.text in ("thành phố Điện Biên Phủ", "Điện Biên Phủ")
-
-
-def test_organisation(reader):
-    answer = ask(reader, "Cơ quan nào chỉ đạo Đại hội Đảng bộ xã Bản Bo?", BAN_BO)
-    assert answer.text == "Huyện ủy Tam Đường"
-
-
-def test_organisation_when_a_place_is_followed_by_a_verb(reader):
-    answer = ask(reader, "Cơ quan nào chỉ đạo Đại hội Hội Nông dân xã Hòa An?", HOI_NONG_DAN)
-    assert answer.text == "Huyện ủy Phú Lương"
-
-
-def test_organisation_in_sentence_case(reader):
-    answer = ask(reader, "Cơ quan nào được UBND tỉnh tặng Bằng khen?", KHEN_THUONG)
-    assert answer.text == "Sở Giáo dục và Đào tạo"
-
-
-def test_list(reader):
-    answer = ask(
-        reader, "Xã Thanh Bình mới được hợp nhất từ những đơn vị hành chính nào?", SAP_NHAP
-    )
-    assert answer.text == "xã Thanh Bình, xã Yên Phú và xã Lạc Thủy"
-
-
-def test_list_asked_as_nhung_xa_nao(reader):
-    answer = ask(reader, "Xã Thanh Bình mới được sáp nhập từ những xã nào?", SAP_NHAP)
-    assert answer.text == "xã Thanh Bình, xã Yên Phú và xã Lạc Thủy"
+@pytest.mark.parametrize(("question", "right", "golds"), [
+    pytest.param("Đại hội Hội Nông dân xã Hòa An đại diện cho bao nhiêu hội viên?", HOI_NONG_DAN,
+                 ("hơn 2.100", "hơn 2.100 hội viên"), id="number_with_the_asked_unit"),
+    pytest.param("Xã Tân Lập có bao nhiêu thôn?", HO_NGHEO,
+                 ("12",), id="number_of_the_counted_thing_among_other_numbers"),
+    pytest.param("Xã Tân Lập còn bao nhiêu hộ nghèo?", HO_NGHEO,
+                 ("86",), id="number_of_poor_households_not_all_households"),
+    pytest.param("Tỷ lệ hộ nghèo của xã Tân Lập là bao nhiêu?", HO_NGHEO,
+                 ("2,05%",), id="percentage"),
+    pytest.param("Cầu Nậm Mu được khánh thành khi nào?", CAU,
+                 ("20/11/2024", "Ngày 20/11/2024"), id="date"),
+    pytest.param("Cầu Nậm Mu có tổng vốn đầu tư bao nhiêu?", CAU,
+                 ("45 tỷ đồng",), id="money"),
+    pytest.param("Lễ hội hoa ban năm 2025 được tổ chức ở đâu?", LE_HOI,
+                 ("thành phố Điện Biên Phủ", "Điện Biên Phủ"), id="place"),
+    pytest.param("Cơ quan nào chỉ đạo Đại hội Đảng bộ xã Bản Bo?", BAN_BO,
+                 ("Huyện ủy Tam Đường",), id="organisation"),
+    pytest.param("Cơ quan nào chỉ đạo Đại hội Hội Nông dân xã Hòa An?", HOI_NONG_DAN,
+                 ("Huyện ủy Phú Lương",), id="organisation_when_a_place_is_followed_by_a_verb"),
+    pytest.param("Cơ quan nào được UBND tỉnh tặng Bằng khen?", KHEN_THUONG,
+                 ("Sở Giáo dục và Đào tạo",), id="organisation_in_sentence_case"),
+    pytest.param("Xã Thanh Bình mới được hợp nhất từ những đơn vị hành chính nào?", SAP_NHAP,
+                 ("xã Thanh Bình, xã Yên Phú và xã Lạc Thủy",), id="list"),
+    pytest.param("Xã Thanh Bình mới được sáp nhập từ những xã nào?", SAP_NHAP,
+                 ("xã Thanh Bình, xã Yên Phú và xã Lạc Thủy",), id="list_asked_as_nhung_xa_nao"),
+])
+def test_answer_of_each_type(reader, question, right, golds):
+    answer = ask(reader, question, right)
+    assert answer.text in golds
 
 
 CAUSE = "do đất đá từ taluy dương đổ xuống mặt đường"
