@@ -17,6 +17,14 @@ TEXT = ("Trong 2 ngày (15 - 16/1), Đảng bộ phường Chi Lăng tổ chức
         "Mông Hóa, tổng diện tích tự nhiên, quy mô dân số của 3 đơn vị hành chính cũ.")
 
 
+def picked(question: str, read: str, text: str) -> str:
+    """The span the shape of `question` picks when the network read `read` in `text`."""
+    shape = AnswerShape.of(analyze(question))
+    a = text.index(read)
+    got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], text)
+    return text[got.start:got.end]
+
+
 def shaped(question: str, span: str) -> str | None:
     a = TEXT.index(span)
     found = AnswerShape.of(analyze(question)).fit(TEXT, a, a + len(span))
@@ -104,10 +112,7 @@ COUNTS = ("Đại hội công bố quyết định chỉ định 30 đồng chí
 ])
 def test_a_count_among_counts_of_its_noun_is_the_one_the_question_describes(
         question, read, expected):
-    shape = AnswerShape.of(analyze(question))
-    a = COUNTS.index(read)
-    got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], COUNTS)
-    assert COUNTS[got.start:got.end] == expected
+    assert picked(question, read, COUNTS) == expected
 
 
 ITEMS = ("Đảng bộ xã còn 20 chi bộ trực thuộc, trong đó có 12 chi bộ thôn, bản, 8 chi bộ "
@@ -122,10 +127,7 @@ ITEMS = ("Đảng bộ xã còn 20 chi bộ trực thuộc, trong đó có 12 ch
     ("Xã có bao nhiêu chi bộ thôn, bản?", "8", "12"),
 ])
 def test_a_count_among_counts_keeps_its_listed_items(question, read, expected):
-    shape = AnswerShape.of(analyze(question))
-    a = ITEMS.index(read)
-    got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], ITEMS)
-    assert ITEMS[got.start:got.end] == expected
+    assert picked(question, read, ITEMS) == expected
 
 
 @pytest.mark.parametrize("question", ["Phường có bao nhiêu hợp tác xã?",
@@ -198,10 +200,7 @@ UNITS = ("Phường Đoàn Kết được thành lập trên cơ sở sáp nhậ
      "tổng diện tích 134,31km2"),
 ])
 def test_a_list_question_read_as_a_description_gets_the_named_items(question, read, expected):
-    shape = AnswerShape.of(analyze(question))
-    a = UNITS.index(read)
-    got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], UNITS)
-    assert UNITS[got.start:got.end] == expected
+    assert picked(question, read, UNITS) == expected
 
 
 @pytest.mark.parametrize(("question", "read", "expected"), [
@@ -218,7 +217,4 @@ def test_a_list_question_read_as_a_description_gets_the_named_items(question, re
     ("Phường Kỳ Sơn được hợp nhất từ những đơn vị nào?", "xã Độc Lập", "xã Độc Lập"),
 ])
 def test_named_items_cut_short_are_read_to_the_end_of_their_run(question, read, expected):
-    shape = AnswerShape.of(analyze(question))
-    a = UNITS.index(read)
-    got = shape.pick([Span(9.0, 0.0, 0, a, a + len(read))], UNITS)
-    assert UNITS[got.start:got.end] == expected
+    assert picked(question, read, UNITS) == expected
