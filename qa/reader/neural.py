@@ -368,9 +368,19 @@ _HOLDS = fold_accents(r"(?:là|làm|chức|chức vụ|giữ|cương vị|vị t
 _HOLDER = re.compile(r"(?<!\w)(?:la|lam)\s+(?:ai|nguoi nao|ong nao|ba nao|dong chi nao)(?!\w)")
 
 
-def asked_post(question: str) -> tuple[re.Match, str, bool] | None:
-    """The post `question` asks a person by (its match over the searchable question, that
-    text, and whether the question has diacritics), else None."""
+@dataclass(frozen=True)
+class AskedPost:
+    """The post a question asks a person by: its base ("bí thư", folded where the question is),
+    the form asked ("" the post itself, "pho" its deputy, "tong" its "Tổng" form), and
+    whether the question is written with diacritics."""
+
+    base: str
+    form: str
+    accented: bool
+
+
+def asked_post(question: str) -> AskedPost | None:
+    """The post `question` asks a person by, else None."""
     low, accented = searchable(question)
     folded = fold_accents(low)
     m = _ROLE.search(low, accented)
@@ -381,8 +391,13 @@ def asked_post(question: str) -> tuple[re.Match, str, bool] | None:
     if (re.search(rf"(?<!\w){_HOLDS}$", before)
             or re.match(r"(?:\s+\w+){0,4}?\s+nao(?!\w)", folded[m.end():])
             or (not before.strip(" ,.:;\"'“(") and _HOLDER.search(folded, m.end()))):
-        return m, low, accented
+        return AskedPost(m.group(), fold_accents(lead.group(1)) if lead else "", accented)
     return None
+
+
+def _written_as(sentence: str, accented: bool) -> str:
+    """`sentence` in lower case, folded where the question is."""
+    return sentence.lower() if accented else fold_accents(sentence.lower())
 
 
 def _posts(text: str, base: str) -> set[str]:
@@ -400,15 +415,11 @@ def lacks_asked_role(question: str, sentence: str) -> bool:
     answer's, names that post only in another form: "Phó Bí thư" asked, "Bí thư" there and no
     "Phó Bí thư"; "Bí thư" asked, only "Phó Bí thư" or "Tổng Bí thư". A sentence that names
     no form of the post says nothing either way ("Lothar de Maizière" for "Thủ tướng")."""
-    found = asked_post(question)
-    if found is None:
+    asked = asked_post(question)
+    if asked is None:
         return False
-    asked, low, accented = found
-    base = asked.group()
-    lead = _ROLE_LEAD.search(low, 0, asked.start())
-    form = fold_accents(lead.group(1)) if lead else ""
-    found = _posts(sentence.lower() if accented else fold_accents(sentence.lower()), base)
-    return bool(found) and form not in found
+    found = _posts(_written_as(sentence, asked.accented), asked.base)
+    return bool(found) and asked.form not in found
 
 
 # A count of the population ("có dân số bao nhiêu người?") is not answered from a sentence that
@@ -437,18 +448,14 @@ def lacks_population(question: str, sentence: str, answer_type: str) -> bool:
 
 
 def names_another_post(question: str, sentence: str) -> bool:
-    """Whether `question` asks for a person by a post (`asked_post`) and `sentence`, the answer's, names no
-    form of that post but another post: "Chủ nhiệm Ủy ban Kiểm tra" asked, "giữ chức Bí thư"
-    there."""
-    found = asked_post(question)
-    if found is None:
+    """Whether `question` asks for a person by a post (`asked_post`) and `sentence`, the
+    answer's, names no form of that post but another post: "Chủ nhiệm Ủy ban Kiểm tra" asked,
+    "giữ chức Bí thư" there."""
+    asked = asked_post(question)
+    if asked is None:
         return False
-    asked, _, accented = found
-    text = sentence.lower() if accented else fold_accents(sentence.lower())
-    if _posts(text, asked.group()):
-        return False
-    other = _ROLE.search(text, accented)
-    return other is not None
+    text = _written_as(sentence, asked.accented)
+    return not _posts(text, asked.base) and _ROLE.search(text, asked.accented) is not None
 
 
 # A question about now ("hiện nay", "hiện còn") or about a year ("Năm 2025, …") is not answered
