@@ -153,6 +153,39 @@ def test_unit_after_may():
     assert analyze("Xã Tân Lập có mấy thôn?").unit == (syllable_key("thôn"),)
 
 
+@pytest.mark.parametrize("question", [
+    "Phường Đoàn Kết có khoảng bao nhiêu cư dân sinh sống?",
+    "Xã Hòa An có bao nhiêu dân?",
+    "Có bao nhiêu người dân đang sinh sống ở phường?",
+    "Xã có bao nhiêu nhân khẩu?",
+])
+def test_a_population_noun_is_counted_in_nguoi_as_news_write_it(question):
+    # "quy mô dân số 25.400 người": the verb after the noun ("sinh sống") is no part of it
+    assert analyze(question).unit == (syllable_key("người"),)
+    assert analyze(unaccented(question)).unit == ("nguoi",)
+
+
+def test_a_people_noun_that_is_no_population_keeps_its_words():
+    assert analyze("Việt Nam có bao nhiêu dân tộc?").unit == (syllable_key("dân"),
+                                                              syllable_key("tộc"))
+
+
+@pytest.mark.parametrize("question", [
+    "Phường Đoàn Kết có khoảng bao nhiêu cư dân?",
+    "Đại hội có chừng mấy đại biểu?",
+    "Tổng vốn xấp xỉ bao nhiêu tỷ đồng?",
+])
+def test_a_hedge_before_the_question_word_is_no_content_word(question):
+    hedges = {syllable_key(w) for w in ("khoảng", "chừng", "xấp", "xỉ")}
+    assert not hedges & set(analyze(question).content)
+    assert not {fold_accents(h) for h in ("khoang", "chung", "xap", "xi")} & set(
+        analyze(unaccented(question)).content)
+
+
+def test_khoang_as_a_noun_stays_a_content_word():
+    assert syllable_key("khoảng") in analyze("Khoảng cách giữa hai xã là bao nhiêu km?").content
+
+
 def test_no_unit_without_bao_nhieu():
     assert analyze("Ai là Bí thư Đảng ủy phường Kỳ Sơn?").unit == ()
 

@@ -101,6 +101,10 @@ _UNIT_WORDS = r"\s+((?:[^\W\d_]+\s*){1,3})"
 _UNIT_AFTER = AccentPattern.compile(r"(?<!\w)(?:bao nhiêu|mấy)" + _UNIT_WORDS,
                                    rf"(?<!\w)(?:bao nhieu|{_MAY_FOLDED})" + _UNIT_WORDS)
 
+# people counted by a population noun ("bao nhiêu cư dân sinh sống", "bao nhiêu dân"): news
+# count them in "người" ("quy mô dân số 20.379 người"); what follows the noun is not the unit
+_POPULATION_NOUN = re.compile(r"(?:dan(?! (?:toc|chu|quan|van|su|y|lap|dung|ca|gian|nguyen))"
+                             r"|cu dan|nguoi dan|nhan khau)(?!\w)")  # not "dân tộc"
 
 # Paraphrases common in news questions: a question word on the left also looks for the
 # words on the right (at a lower weight), so "bao nhiêu người đang sống" finds "dân số".
@@ -154,18 +158,22 @@ def analyze(question: str) -> QuestionAnalysis:
     low, accented = searchable(q)
     answer_type = next((t for t, rx in _TYPE_RES if rx.search(low, accented)), DESCRIPTION)
     toks = [m.group() for m in TOKEN_RE.finditer(q)]
+    folded = [fold_accents(t.lower()) for t in toks]
     if accented:
-        content = [syllable_key(t) for t in toks if syllable_key(t) not in _STOP_KEYS]
+        content = [syllable_key(t) for i, t in enumerate(toks)
+                   if syllable_key(t) not in _STOP_KEYS and not _is_hedge(folded, i)]
     else:
-        folded = [fold_accents(t.lower()) for t in toks]
         content = [f for i, f in enumerate(folded)
-                   if f not in _FOLDED_STOP and not _is_bao_gio(folded, i)]
+                   if f not in _FOLDED_STOP and not _is_bao_gio(folded, i)
+                   and not _is_hedge(folded, i)]
     unit: tuple[str, ...] = ()
     m = _UNIT_AFTER.search(low, accented)
     if m:
         words = m.group(1).split()
         form = syllable_key if accented else (lambda w: w)
         unit = tuple(form(w) for w in words)
+        if _POPULATION_NOUN.match(fold_accents(" ".join(words).lower())):
+            unit = (form("người" if accented else "nguoi"),)
     form = syllable_key if accented else (lambda w: fold_accents(w.lower()))
     related = []
     for phrase, alts in PARAPHRASES.items():
@@ -218,6 +226,18 @@ def is_function_word(form: str, accented: bool) -> bool:
 def _is_bao_gio(folded: list[str], i: int) -> bool:
     """Folded "gio" is a question word in "bao gio" (bao giờ), else maybe "gió" (wind)."""
     return folded[i] == "gio" and i > 0 and folded[i - 1] == "bao"
+
+
+def _is_hedge(folded: list[str], i: int) -> bool:
+    """A word of approximation right before "bao nhiêu" / "mấy" ("có khoảng bao nhiêu cư
+    dân", "chừng mấy năm", "xấp xỉ bao nhiêu"): the answer sentence need not repeat it."""
+    j = i + 1
+    if folded[i] == "xap" and j < len(folded) and folded[j] == "xi":
+        j += 1
+    elif folded[i] not in ("khoang", "chung", "xi") or (
+            folded[i] == "xi" and (i == 0 or folded[i - 1] != "xap")):
+        return False  # not "độ": "nhiệt độ bao nhiêu"
+    return j < len(folded) and (folded[j] == "may" or folded[j:j + 2] == ["bao", "nhieu"])
 
 
 _WH = {"ai", "gì", "nào", "đâu", "mấy", "bao", "sao"}
