@@ -210,6 +210,21 @@ def test_follow_up_conversation_on_the_seeds(seed_assistant):
 
 
 @pytest.mark.slow
+def test_a_follow_up_to_another_ward_finds_that_wards_own_figure(seed_assistant, monkeypatch):
+    # the question carried over is worded as Kỳ Sơn's sentence ("diện tích tự nhiên"), Đoàn
+    # Kết's says "tổng diện tích 134,31km2": the reader first takes Kỳ Sơn's figure, the place
+    # guard refuses it, and the passages about Đoàn Kết are read again
+    area = "Phường Kỳ Sơn có diện tích tự nhiên bao nhiêu?"
+    answer = seed_assistant.ask("Còn phường Đoàn Kết thì sao?", [area])
+    assert not answer.abstained and "134,31" in answer.text
+    assert "Đoàn Kết" in answer.citations[0].title + answer.citations[0].text
+    import qa.assistant
+
+    monkeypatch.setattr(qa.assistant, "_elsewhere", lambda *a: False)  # no guard, no re-read
+    assert "134,31" not in seed_assistant.ask("Còn phường Đoàn Kết thì sao?", [area]).text
+
+
+@pytest.mark.slow
 def test_follow_up_conversation_typed_without_diacritics(seed_assistant):
     first, second = plain(WHO_KY_SON), plain(HOW_MANY_HERE)
     assert cited(seed_assistant.ask(second, [first]), "1.789")

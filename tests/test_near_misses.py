@@ -10,7 +10,7 @@ import pytest
 from conftest import write_corpus
 
 from qa.reader.neural import lacks_population, names_another_post
-from qa.reader.question import QUANTITY, misses_named_place, places_named
+from qa.reader.question import QUANTITY, misses_named_place, misses_place_in_part, places_named
 
 
 @pytest.mark.parametrize(("question", "names"), [
@@ -43,6 +43,36 @@ def test_a_place_is_missed_only_where_the_article_never_names_it():
     # a name of three words or more by its initials
     assert not misses_named_place("Thành phố Hồ Chí Minh có bao nhiêu dân?", "TP.HCM vượt 14 triệu dân",
                                   "Dân số hiện khoảng 14 triệu người.")
+
+
+# one article on the congresses of two provinces, each in its own part
+TWO_PROVINCES = (
+    "Ngày 14/8, Đảng bộ các cơ quan Đảng các tỉnh Hà Giang, Tuyên Quang tổ chức Đại hội.\n"
+    "Đảng bộ các cơ quan Đảng tỉnh Hà Giang có 2.100 đảng viên.\n"
+    "Nhiệm kỳ tới, Đảng bộ phấn đấu mỗi năm kết nạp từ 20 đảng viên mới trở lên.\n"
+    "Đảng bộ các cơ quan Đảng tỉnh Tuyên Quang xác định 3 khâu đột phá\n"
+    "Đại hội có 250 đại biểu dự.\n"
+    "Phát huy truyền thống của tỉnh Hà Giang và Tuyên Quang, Đại hội bầu 33 đồng chí.")
+
+
+@pytest.mark.parametrize(("question", "answer", "refused"), [
+    # the target stands in Hà Giang's part: not Tuyên Quang's
+    ("Đảng bộ các cơ quan Đảng tỉnh Tuyên Quang kết nạp bao nhiêu đảng viên mỗi năm?", "20", True),
+    ("Đảng bộ các cơ quan Đảng tỉnh Hà Giang kết nạp bao nhiêu đảng viên mỗi năm?", "20", False),
+    # the part is the nearest paragraph that names a province: the heading before it
+    ("Đại hội Đảng bộ các cơ quan Đảng tỉnh Tuyên Quang có bao nhiêu đại biểu?", "250", False),
+    ("Đại hội Đảng bộ các cơ quan Đảng tỉnh Hà Giang có bao nhiêu đại biểu?", "250", True),
+    # a paragraph naming both provinces answers for both
+    ("Đại hội tỉnh Hà Giang bầu bao nhiêu đồng chí?", "33", False),
+    # another level asked ("xã"): no part of the article names a commune, nothing said here
+    ("Xã Hà Giang có bao nhiêu đại biểu?", "250", False),
+    ("dai hoi tinh ha giang co bao nhieu dai bieu", "250", False),  # no capitals: no names
+])
+def test_an_answer_from_the_part_on_another_province_is_refused(question, answer, refused):
+    at = TWO_PROVINCES.index(answer)
+    assert misses_place_in_part(question, TWO_PROVINCES, at) is refused
+    # the whole article names both: the article-wide guard alone lets each through
+    assert not misses_named_place(question, "Đại hội", TWO_PROVINCES)
 
 
 @pytest.mark.parametrize(("question", "sentence", "refused"), [
@@ -126,7 +156,7 @@ def test_a_question_about_one_commune_is_not_answered_from_another(two_communes,
     # the guard is what refuses: without it the reader takes Tân Lập's figure
     import qa.assistant
 
-    monkeypatch.setattr(qa.assistant, "misses_named_place", lambda *a: False)
+    monkeypatch.setattr(qa.assistant, "_elsewhere", lambda *a: False)
     assert "27" in bot.ask(near).text
 
 
@@ -141,3 +171,24 @@ def test_reading_chosen_passages_refuses_as_asking_does(two_communes):
     passages = bot.search(near)
     assert "27" in bot.reader.read(near, passages).text  # the reader alone takes Tân Lập's
     assert bot.read(near, passages).abstained
+
+
+@pytest.mark.slow
+def test_a_target_of_one_province_is_not_given_for_the_other(tmp_path, embedder, monkeypatch):
+    # one article, two provinces: the article names both, so only its parts can tell them apart
+    from qa.assistant import Assistant
+    from qa.settings import Settings
+
+    folder = write_corpus(tmp_path / "corpus", {"hai_tinh.txt": (
+        "Đại hội Đảng bộ các cơ quan Đảng hai tỉnh Hà Giang, Tuyên Quang",
+        TWO_PROVINCES.replace("\n", "\n\n"))})
+    bot = Assistant(Settings(corpus=(folder,), index_dir=tmp_path / "index"), embedder=embedder)
+    bot.update_index()
+    asked = "Đảng bộ các cơ quan Đảng tỉnh Hà Giang phấn đấu mỗi năm kết nạp bao nhiêu đảng viên?"
+    assert "20" in bot.ask(asked).text
+    near = "Đảng bộ các cơ quan Đảng tỉnh Tuyên Quang phấn đấu mỗi năm kết nạp bao nhiêu đảng viên?"
+    assert bot.ask(near).abstained
+    import qa.assistant
+
+    monkeypatch.setattr(qa.assistant, "misses_place_in_part", lambda *a: False)
+    assert "20" in bot.ask(near).text  # the part is what refuses

@@ -344,20 +344,25 @@ def places_named(question: str) -> list[str]:
     words_all = TOKEN_RE.findall(q)
     if len(words_all) >= 4 and sum(w[:1].isupper() for w in words_all) >= 0.7 * len(words_all):
         return []  # "Phường Kỳ Sơn Có Bao Nhiêu Đảng Viên?": capitals say nothing
-    low, accented = searchable(q)
-    names = []
+    return [name for _level, name in _leveled_names(q)]
+
+
+def _leveled_names(text: str) -> list[tuple[str, str]]:
+    """(level word folded, name) for each capitalised name after a level word in `text`."""
+    low, accented = searchable(text)
+    found = []
     for m in _LEVELS.finditer(low, accented):
         words, i = [], m.end()
         while len(words) < 4:
-            w = _NAME_WORD.match(q, i)
+            w = _NAME_WORD.match(text, i)
             if (w is None or not w.group(1)[0].isupper()
                     or fold_accents(w.group(1).lower()) in _NOT_NAME):
                 break
             words.append(w.group(1))
             i = w.end()
         if words:
-            names.append(" ".join(words))
-    return names
+            found.append((fold_accents(m.group().lower()), " ".join(words)))
+    return found
 
 
 def _named_in(name: str, where: str) -> bool:
@@ -369,6 +374,29 @@ def _named_in(name: str, where: str) -> bool:
     parts = folded.split()
     initials = "".join(w[0] for w in parts).upper()
     return len(parts) >= 3 and re.search(rf"(?<![A-Za-z]){initials}(?![A-Za-z])", where) is not None
+
+
+def misses_place_in_part(question: str, text: str, at: int) -> bool:
+    """Whether the part of an article (`text`) that holds offset `at` is about another place
+    than one the question names at the same level: one article can report on two provinces
+    ("… các tỉnh Lai Châu, Lào Cai"). The part is `at`'s paragraph where it names a place of
+    that level ("tỉnh Lai Châu"), else the nearest paragraph before it that does; with no such
+    paragraph nothing is said here (the whole article decides, `misses_named_place`)."""
+    q = normalize(question)
+    if not places_named(q):
+        return False
+    asked = _leveled_names(q)
+    starts = [0] + [m.end() for m in re.finditer(r"\n\s*", text)]
+    paragraphs = [(a, b) for a, b in zip(starts, starts[1:] + [len(text) + 1]) if a < b]
+    here = max((k for k, (a, _b) in enumerate(paragraphs) if a <= at), default=0)
+    for level, name in asked:
+        for a, b in reversed(paragraphs[:here + 1]):
+            part = normalize(text[a:b])
+            if any(lv == level for lv, _n in _leveled_names(part)):
+                if not _named_in(name, fold_accents(part)):
+                    return True
+                break
+    return False
 
 
 def misses_named_place(question: str, title: str, text: str) -> bool:
