@@ -228,16 +228,19 @@ def _is_bao_gio(folded: list[str], i: int) -> bool:
     return folded[i] == "gio" and i > 0 and folded[i - 1] == "bao"
 
 
+_HEDGES = (["khoang"], ["chung"], ["xap", "xi"])  # not "độ": "nhiệt độ bao nhiêu"
+
+
 def _is_hedge(folded: list[str], i: int) -> bool:
-    """A word of approximation right before "bao nhiêu" / "mấy" ("có khoảng bao nhiêu cư
-    dân", "chừng mấy năm", "xấp xỉ bao nhiêu"): the answer sentence need not repeat it."""
-    j = i + 1
-    if folded[i] == "xap" and j < len(folded) and folded[j] == "xi":
-        j += 1
-    elif folded[i] not in ("khoang", "chung", "xi") or (
-            folded[i] == "xi" and (i == 0 or folded[i - 1] != "xap")):
-        return False  # not "độ": "nhiệt độ bao nhiêu"
-    return j < len(folded) and (folded[j] == "may" or folded[j:j + 2] == ["bao", "nhieu"])
+    """Whether token i is a word of a hedge right before "bao nhiêu" / "mấy" ("có khoảng bao
+    nhiêu cư dân", "chừng mấy năm", "xấp xỉ bao nhiêu"): the answer sentence need not repeat it."""
+    for hedge in _HEDGES:
+        for start in range(max(0, i - len(hedge) + 1), i + 1):
+            end = start + len(hedge)
+            if folded[start:end] == hedge and (folded[end:end + 1] == ["may"]
+                                               or folded[end:end + 2] == ["bao", "nhieu"]):
+                return True
+    return False
 
 
 _WH = {"ai", "gì", "nào", "đâu", "mấy", "bao", "sao"}
@@ -340,11 +343,16 @@ _NOT_NAME = {"uy", "khoa", "nhiem", "dang", "hdnd", "ubnd", "co", "la", "va", "d
 def places_named(question: str) -> list[str]:
     """The capitalised names after a level word in `question` ("phường Kỳ Sơn" → "Kỳ Sơn"),
     up to four words each; none in a question written with every word capitalised."""
+    return [name for _level, name in _asked_places(question)]
+
+
+def _asked_places(question: str) -> list[tuple[str, str]]:
+    """`places_named`, each with its level word (folded)."""
     q = normalize(question)
     words_all = TOKEN_RE.findall(q)
     if len(words_all) >= 4 and sum(w[:1].isupper() for w in words_all) >= 0.7 * len(words_all):
         return []  # "Phường Kỳ Sơn Có Bao Nhiêu Đảng Viên?": capitals say nothing
-    return [name for _level, name in _leveled_names(q)]
+    return _leveled_names(q)
 
 
 def _leveled_names(text: str) -> list[tuple[str, str]]:
@@ -382,10 +390,9 @@ def misses_place_in_part(question: str, text: str, at: int) -> bool:
     ("… các tỉnh Lai Châu, Lào Cai"). The part is `at`'s paragraph where it names a place of
     that level ("tỉnh Lai Châu"), else the nearest paragraph before it that does; with no such
     paragraph nothing is said here (the whole article decides, `misses_named_place`)."""
-    q = normalize(question)
-    if not places_named(q):
+    asked = _asked_places(question)
+    if not asked:
         return False
-    asked = _leveled_names(q)
     starts = [0] + [m.end() for m in re.finditer(r"\n\s*", text)]
     paragraphs = [(a, b) for a, b in zip(starts, starts[1:] + [len(text) + 1]) if a < b]
     here = max((k for k, (a, _b) in enumerate(paragraphs) if a <= at), default=0)
