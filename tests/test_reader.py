@@ -738,6 +738,39 @@ def test_a_count_is_served_as_its_figure_and_a_date_as_its_days(span, answer_typ
     assert text[a:b] == served
 
 
+@pytest.mark.parametrize(
+    ("question", "text", "span", "served"),
+    [
+        # the body a post heads, a "Phó" before it, another post after a comma
+        ("Bà Mai Thị Hạnh giữ chức vụ gì?", "Bà Mai Thị Hạnh - Phó Bí thư Tỉnh ủy dự Đại hội.",
+         "Bí thư", "Phó Bí thư Tỉnh ủy"),
+        ("chuc vu cua ong tran van an la gi", "Ông Trần Văn An, Huyện ủy viên, Chủ tịch UBND "
+         "xã Tân Lập nhiệm kỳ 2025-2030 phát biểu.", "Huyện ủy viên",
+         "Huyện ủy viên, Chủ tịch UBND xã Tân Lập"),
+        # a post the question names is not added ("Ngoài cương vị …")
+        ("Ngoài cương vị Bí thư Tỉnh ủy, bà Hạnh còn giữ chức danh gì?",
+         "Bà Hạnh, Ủy viên Trung ương Đảng, Bí thư Tỉnh ủy Lai Châu dự.", "Ủy viên Trung ương",
+         "Ủy viên Trung ương Đảng"),
+        # a person's name after the body is not taken for its place
+        ("Ông Lò Văn Sinh đảm nhiệm những chức vụ nào?",
+         "Bí thư Thành ủy Lò Văn Sinh phát biểu.", "Bí thư", "Bí thư Thành ủy"),
+        # a question not asking a post, or an answer holding none: as it is
+        ("Ai là Phó Bí thư Tỉnh ủy?", "Bà Mai Thị Hạnh - Phó Bí thư Tỉnh ủy dự.", "Bí thư",
+         "Bí thư"),
+        ("Tổ chức nào dự Đại hội?", "Đoàn Thanh niên tỉnh dự Đại hội.", "Đoàn Thanh niên",
+         "Đoàn Thanh niên"),
+        ("Ông An dự với cương vị gì?", "Ông An dự với tư cách đại biểu khách mời tỉnh.",
+         "đại biểu", "đại biểu"),
+    ],
+)
+def test_a_post_asked_of_a_person_is_served_whole(question, text, span, served):
+    from qa.reader.neural import _whole_post
+
+    a = text.index(span)
+    a, b = _whole_post(question, text, a, a + len(span))
+    assert text[a:b] == served
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("question", "right"),

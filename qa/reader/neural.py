@@ -518,6 +518,63 @@ def _figure_or_dates(text: str, a: int, b: int, answer_type: str) -> tuple[int, 
     return a, b
 
 
+# A question asking someone's post ("Bà X giữ chức vụ gì?", "chức danh của ông Y là gì?")
+_ASKS_POST = re.compile(fold_accents(
+    r"(?<!\w)(?<!tổ\s)(?:chức\s+vụ|chức\s+danh|cương\s+vị|chức)\s+(?:gì|nào)(?!\w)"
+    r"|(?<!\w)(?:chức\s+vụ|chức\s+danh|cương\s+vị)(?!\w)[^?]*\blà\s+gì(?!\w)"))
+_POST_WORD = re.compile(r"(?<!\w)(?:" + "|".join(p.replace(" ", r"\s+") for p in POSTS)
+                        + r"|[uủ]y\s+viên|TUV|UVBTV)(?!\w)", re.IGNORECASE)
+# words of the body a post heads ("Phó Bí thư Thường trực Thành ủy", "Chủ tịch UBND phường")
+_BODY_WORDS = frozenset(
+    "tỉnh thành ủy uỷ đảng huyện quận thị xã phường trấn phố ban ubnd hđnd hội đồng nhân dân mặt "
+    "trận tổ quốc thường trực vụ tòa toà án viện kiểm sát chấp hành bộ cơ quan các khối mttq "
+    "sở".split())
+
+
+def _whole_post(question: str, text: str, a: int, b: int) -> tuple[int, int]:
+    """For a question asking a post, text[a:b] holding one served as the whole post: a "Phó"
+    before it, the body it heads after it ("Phó Bí thư" -> "Phó Bí thư Tỉnh ủy"; the place of
+    that body, at most two capitalised words, so a person's name is not taken), and ",
+    <another post>" after that ("Thành ủy viên, Bí thư Đảng ủy phường"); else the span as it
+    is."""
+    if not _ASKS_POST.search(fold_accents(question).lower()) or not _POST_WORD.search(text, a, b):
+        return a, b
+    before = re.search(r"(?<!\w)Phó\s+$", text[max(0, a - 6):a], re.IGNORECASE)
+    if before:
+        a -= len(before.group())
+    asked = " ".join(fold_accents(question).lower().split())
+    end = _body_end(text, b)
+    while (more := re.compile(r",\s+").match(text, end)) \
+            and (post := _POST_WORD.match(text, more.end())):
+        named = _body_end(text, post.end(), place=False)
+        if " ".join(fold_accents(text[post.start():named]).lower().split()) in asked:
+            break  # a post the question names ("Ngoài cương vị Bí thư Tỉnh ủy, …")
+        end = _body_end(text, post.end())
+    return a, max(b, end)
+
+
+def _body_end(text: str, end: int, place: bool = True) -> int:
+    """The end of the body a post ending at `end` heads: its body words and, after them
+    (`place`), a place of at most two capitalised words (a longer run is a place and a
+    person's name)."""
+    body = False
+    while m := _NEXT_WORD.match(text, end):
+        if m.group(1).lower() in _BODY_WORDS:
+            end, body = m.end(), True
+            continue
+        run = [m]
+        while (n := _NEXT_WORD.match(text, run[-1].end())) and n.group(1)[0].isupper() \
+                and n.group(1).lower() not in _BODY_WORDS:
+            run.append(n)
+        if place and body and m.group(1)[0].isupper() and len(run) <= 2:
+            end = run[-1].end()  # the body's place ("Thành ủy Lai Châu")
+        break
+    return end
+
+
+_NEXT_WORD = re.compile(r" ([^\W\d_]+)(?!\w)")
+
+
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)
     return math.log(p / (1 - p))
@@ -731,6 +788,7 @@ class NeuralReader:
         if tidy and shift >= 0:
             a, b = a + shift, a + shift + len(tidy)
         a, b = _figure_or_dates(text, a, b, r.answer_type)
+        a, b = _whole_post(question, text, a, b)
         sa, sb = sentence_at(text, a) or (a, b)
         sb = max(sb, b)
         sentence = text[sa:sb]
