@@ -10,13 +10,13 @@ The "typed without diacritics" rows of docs/benchmarks.md were read on files mad
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from qa.evaluation import read_jsonl, write_jsonl  # noqa: E402
 from qa.text import fold_accents  # noqa: E402
 
 
@@ -33,10 +33,8 @@ def main(argv=None) -> None:
     ap.add_argument("questions", type=Path)
     ap.add_argument("out", type=Path)
     args = ap.parse_args(argv)
-    rows = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines()
-            if line.strip()]
-    args.out.write_text("".join(json.dumps(folded(r), ensure_ascii=False) + "\n" for r in rows),
-                        encoding="utf-8")
+    rows = read_jsonl(args.questions)
+    write_jsonl(map(folded, rows), args.out)
     print(f"{len(rows)} questions folded into {args.out}")
 
 

@@ -529,6 +529,8 @@ _BODY_WORDS = frozenset(
     "tỉnh thành ủy uỷ đảng huyện quận thị xã phường trấn phố ban ubnd hđnd hội đồng nhân dân mặt "
     "trận tổ quốc thường trực vụ tòa toà án viện kiểm sát chấp hành bộ cơ quan các khối mttq "
     "sở".split())
+_NEXT_WORD = re.compile(r" ([^\W\d_]+)(?!\w)")
+_LIST_COMMA = re.compile(r",\s+")
 
 
 def _whole_post(question: str, text: str, a: int, b: int) -> tuple[int, int]:
@@ -537,14 +539,15 @@ def _whole_post(question: str, text: str, a: int, b: int) -> tuple[int, int]:
     that body, at most two capitalised words, so a person's name is not taken), and ",
     <another post>" after that ("Thành ủy viên, Bí thư Đảng ủy phường"); else the span as it
     is."""
-    if not _ASKS_POST.search(fold_accents(question).lower()) or not _POST_WORD.search(text, a, b):
+    asked = fold_accents(question).lower()
+    if not _ASKS_POST.search(asked) or not _POST_WORD.search(text, a, b):
         return a, b
+    asked = " ".join(asked.split())
     before = re.search(r"(?<!\w)Phó\s+$", text[max(0, a - 6):a], re.IGNORECASE)
     if before:
         a -= len(before.group())
-    asked = " ".join(fold_accents(question).lower().split())
     end = _body_end(text, b)
-    while (more := re.compile(r",\s+").match(text, end)) \
+    while (more := _LIST_COMMA.match(text, end)) \
             and (post := _POST_WORD.match(text, more.end())):
         named = _body_end(text, post.end(), place=False)
         if " ".join(fold_accents(text[post.start():named]).lower().split()) in asked:
@@ -570,9 +573,6 @@ def _body_end(text: str, end: int, place: bool = True) -> int:
             end = run[-1].end()  # the body's place ("Thành ủy Lai Châu")
         break
     return end
-
-
-_NEXT_WORD = re.compile(r" ([^\W\d_]+)(?!\w)")
 
 
 def _logit(p: float) -> float:
