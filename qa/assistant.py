@@ -24,7 +24,7 @@ from qa.index import BuildReport, Progress, SearchIndex, build_index, expected_m
 from qa.reader import Reader, make_reader
 from qa.reader.base import abstain
 from qa.reader.credits import read_credit
-from qa.reader.question import misses_named_place, misses_place_in_part
+from qa.reader.question import misses_named_place, misses_place_in_part, name_places
 from qa.retrieval import HybridRetriever
 from qa.settings import Settings
 from qa.store import IndexStore
@@ -170,7 +170,10 @@ class Assistant:
         answer = read_credit(question, passages, index)  # "ai chụp ảnh…", "ai viết…"
         if answer is None:
             answer = self.reader.read(question, passages)
-        guarded = _in_named_place(answer, question, passages, index)
+        # typed without diacritics, the places are named as the passages write them ("phuong
+        # chi lang" is "phường Chi Lăng"): the guard knows a place by its capitals
+        placed = name_places(question, [p.text for p in passages])
+        guarded = _in_named_place(answer, placed, passages, index)
         if guarded is answer or not followup:
             return guarded
         # the answer was about the previous place, whose words the follow-up carries: read
@@ -178,11 +181,11 @@ class Assistant:
         # Kết's article says "tổng diện tích"). Not for a question asked outright: there the
         # passages about that place were read already and held no answer (criterion 45 in
         # docs/benchmarks.md: a near miss was answered with another body of that province)
-        named = [p for p in passages if not _elsewhere(question, p.chunk.doc_id,
+        named = [p for p in passages if not _elsewhere(placed, p.chunk.doc_id,
                                                        p.chunk.start, index)]
         if not named or len(named) == len(passages):
             return guarded
-        again = _in_named_place(self.reader.read(question, named), question, named, index)
+        again = _in_named_place(self.reader.read(question, named), placed, named, index)
         return guarded if again.abstained else again
 
     def _with_answers(self, question: str, history: list) -> list:

@@ -28,6 +28,26 @@ def test_places_a_question_names(question, names):
     assert places_named(question) == names
 
 
+@pytest.mark.parametrize(("question", "texts", "names"), [
+    # typed without diacritics or capitals: named as the passages write the place
+    ("phuong chi lang co dien tich bao nhieu km2?",
+     ["Đảng bộ phường Chi Lăng tổ chức Đại hội.", "Phường Kỳ Sơn có diện tích 115,689 km2."],
+     ["Chi Lăng"]),
+    ("dan so phuong ky son sau khi hop nhat la bao nhieu nguoi",  # "Sau khi…" starts a sentence
+     ["Sau khi hợp nhất, phường Kỳ Sơn có quy mô dân số 20.379 người."], ["Kỳ Sơn"]),
+    ("con o phuong ky son thi sao?", ["Đảng bộ phường Kỳ Sơn có 1.789 đảng viên."], ["Kỳ Sơn"]),
+    ("dang uy xa dong tam co bao nhieu dong chi", ["Phát huy truyền thống toàn dân đồng tâm."],
+     []),  # no passage names it as a place: unknown, as before
+    ("tinh than doan ket cua phuong", ["Phát huy tinh thần đoàn kết của phường Kỳ Sơn."], []),
+    ("Phường Chi Lăng có bao nhiêu dân?", ["Đảng bộ phường Kỳ Sơn."], ["Chi Lăng"]),  # as typed
+])
+def test_a_place_typed_without_diacritics_is_named_as_the_passages_write_it(question, texts,
+                                                                            names):
+    from qa.reader.question import name_places
+
+    assert places_named(name_places(question, texts)) == names
+
+
 def test_a_place_is_missed_only_where_the_article_never_names_it():
     question = "Ban Chấp hành Đảng bộ phường Đoàn Kết có bao nhiêu đồng chí?"
     # "toàn dân đoàn kết" is not the ward: capitals count
@@ -73,6 +93,31 @@ def test_an_answer_from_the_part_on_another_province_is_refused(question, answer
     assert misses_place_in_part(question, TWO_PROVINCES, at) is refused
     # the whole article names both: the article-wide guard alone lets each through
     assert not misses_named_place(question, "Đại hội", TWO_PROVINCES)
+
+
+CHI_LANG = ("Theo đó, đồng chí Nguyễn Lệ Thùy, Thành ủy viên, Bí thư Đảng ủy phường nhiệm kỳ "
+            "2020-2025 tái đắc cử Bí thư Đảng ủy phường Chi Lăng nhiệm kỳ 2025-2030.")
+
+
+@pytest.mark.parametrize(("question", "sentence", "refused"), [
+    ("Ai là Bí thư Thành ủy Lạng Sơn?", CHI_LANG, True),  # the post, of another body
+    ("ai la bi thu thanh uy lang son", CHI_LANG, True),  # typed without diacritics
+    ("Ai tái đắc cử Bí thư Đảng ủy phường Chi Lăng?", CHI_LANG, False),
+    ("Ai được bầu làm Bí thư Đảng ủy các cơ quan Đảng tỉnh Lai Châu?",
+     "Bí thư Tỉnh ủy Lai Châu Giàng Páo Mỷ chỉ đạo Đại hội.", True),
+    ("Ai là Bí thư Tỉnh ủy Lai Châu?", "Bí thư Tỉnh ủy Lai Châu Giàng Páo Mỷ chỉ đạo Đại hội.",
+     False),
+    ("Ai là Phó Bí thư Thường trực Thành ủy Lai Châu?",
+     "Đồng chí Hoàng Quốc Khánh, Phó Bí thư Thường trực Thành ủy dự Đại hội.", False),
+    ("Ai là Bí thư Thành ủy?", "Ông Lò Văn Sáu tái đắc cử Bí thư nhiệm kỳ mới.", False),  # no body
+    ("Ai là Bí thư phường Chi Lăng?", CHI_LANG, False),  # no body asked
+    ("Ai là Chủ tịch UBND tỉnh?", "Ông Lò Văn Sáu, Chủ tịch Ủy ban nhân dân tỉnh, dự.", False),
+    ("Ai là Chủ tịch UBND tỉnh?", "Ông Lò Văn Sáu, Chủ tịch HĐND tỉnh, dự.", True),
+])
+def test_a_post_of_another_body_is_not_the_post_asked(question, sentence, refused):
+    from qa.reader.neural import names_another_body
+
+    assert names_another_body(question, sentence) is refused
 
 
 @pytest.mark.parametrize(("question", "sentence", "refused"), [
@@ -157,6 +202,22 @@ def test_a_question_about_one_commune_is_not_answered_from_another(two_communes,
     import qa.assistant
 
     monkeypatch.setattr(qa.assistant, "_elsewhere", lambda *a: False)
+    assert "27" in bot.ask(near).text
+
+
+@pytest.mark.slow
+def test_a_place_typed_without_diacritics_is_guarded_as_one_typed_with_them(two_communes,
+                                                                          monkeypatch):
+    # "xa hoa binh" has no capitals to be known as a place by: the guard names it as the
+    # retrieved passages write it ("xã Hòa Bình"), whose article has no committee
+    bot = two_communes["neural"]
+    assert "27" in bot.ask("ban chap hanh dang bo xa tan lap gom bao nhieu dong chi").text
+    near = "ban chap hanh dang bo xa hoa binh gom bao nhieu dong chi"
+    refused = bot.ask(near)
+    assert refused.abstained and refused.citations
+    import qa.assistant
+
+    monkeypatch.setattr(qa.assistant, "name_places", lambda q, texts: q)  # as typed
     assert "27" in bot.ask(near).text
 
 

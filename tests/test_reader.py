@@ -685,12 +685,40 @@ def test_one_syllable_of_a_longer_noun_is_not_the_noun():
     assert head_at(q, sentence, toks) == []
 
 
+REASON_TEXT = ("Đây là địa phương được lựa chọn tổ chức đại hội điểm cấp xã, phường, để rút kinh "
+               "nghiệm chỉ đạo tổ chức đại hội cấp cơ sở nhiệm kỳ 2025-2030. Đại hội đề ra 5 nhiệm "
+               "vụ nhằm thực hiện các chỉ tiêu Nghị quyết Đại hội, góp phần phát triển 1.789 hộ.")
+
+
+@pytest.mark.parametrize(("span", "reason", "served"), [
+    # a clause of purpose runs to its end ("2025-2030." ends the sentence)
+    ("để rút kinh nghiệm", True,
+     "để rút kinh nghiệm chỉ đạo tổ chức đại hội cấp cơ sở nhiệm kỳ 2025-2030"),
+    ("thực hiện các chỉ tiêu", True, "thực hiện các chỉ tiêu Nghị quyết Đại hội"),  # after "nhằm"
+    ("nhằm thực hiện", True, "nhằm thực hiện các chỉ tiêu Nghị quyết Đại hội"),  # to the comma
+    ("để rút kinh nghiệm", False, "để rút kinh nghiệm"),  # no reason asked
+    ("tổ chức đại hội điểm", True, "tổ chức đại hội điểm"),  # opens no clause of purpose
+    ("nhằm thực hiện các chỉ tiêu Nghị quyết Đại hội,", True,
+     "nhằm thực hiện các chỉ tiêu Nghị quyết Đại hội,"),  # its clause ended already
+])
+def test_a_reason_is_served_as_its_whole_clause(span, reason, served):
+    from qa.reader.neural import AnswerShape
+
+    a = REASON_TEXT.index(span)
+    x, y = AnswerShape(reason=reason).clause(REASON_TEXT, a, a + len(span))
+    assert REASON_TEXT[x:y] == served
+
+
 @pytest.mark.parametrize(
     ("question", "answer", "lacks"),
     [
         ("Đại hội diễn ra ngày nào?", "2030", True),
         ("dai hoi dien ra ngay nao", "2030", True),  # typed without diacritics
         ("Đại hội diễn ra ngày nào?", "Sáng 9/8", False),
+        ("Đại hội diễn ra ngày nào?", "2025-2030", True),  # a term is no day
+        ("dai hoi dien ra ngay nao", "nhiệm kỳ 2020 - 2025", True),
+        ("Đại hội diễn ra những ngày nào?", "15 - 16/1", False),
+        ("Đảng bộ đi vào hoạt động từ ngày nào?", "1/3/2025", False),
         ("Đại hội diễn ra vào ngày mấy?", "ngày 15 tháng 1", False),
         ("Đại hội họp hôm nào?", "22-23/7", False),
         ("Phường được thành lập năm nào?", "thành phố Lai Châu", True),
@@ -736,6 +764,23 @@ def test_a_count_is_served_as_its_figure_and_a_date_as_its_days(span, answer_typ
     text = f"Đại hội diễn ra {span}. Hết."
     a, b = _figure_or_dates(text, 16, 16 + len(span), answer_type)
     assert text[a:b] == served
+
+
+@pytest.mark.parametrize(("text", "span", "served"), [
+    ("Phường có tổng diện tích 134,31km2; dân số hơn 25.400 người.", "134,31", "134,31km2"),
+    ("Thu ngân sách tăng bình quân 10%/năm, trong đó …", "10%", "10%/năm"),
+    ("Mỗi năm làm thêm 1 đến 2 tuyến phố văn minh đô thị.", "đến 2", "1 đến 2"),
+    ("Dự kiến tỷ lệ 30% thành viên cấp ủy mới là người trẻ.", "tỷ lệ 30%", "30%"),
+    ("Thành phố có 1.789 đảng viên.", "1.789", "1.789"),  # nothing glued
+    ("Chiến tranh kéo dài 1939–1945 ở châu Âu.", "1939", "1939"),  # a dash glues no unit
+    ("Năm 2025 đến 2030, phường phấn đấu.", "2025", "2025"),
+])
+def test_a_figure_is_served_with_its_glued_unit_and_its_range(text, span, served):
+    from qa.reader.neural import _figure_or_dates
+
+    a = text.index(span)
+    x, y = _figure_or_dates(text, a, a + len(span), "NUM")
+    assert text[x:y] == served
 
 
 @pytest.mark.parametrize(

@@ -373,6 +373,40 @@ def _leveled_names(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_LEVEL_FORMS = {fold_accents(level): level for level in ADMIN_LEVELS}
+
+
+def name_places(question: str, texts) -> str:
+    """`question`, typed without diacritics, with each place after a level word written as
+    `texts` write it after one ("phuong chi lang co…" → "phường Chi Lăng co…"), so that
+    `places_named` finds it by its capitals; words no text names as a place stay as typed (the
+    first words of a sentence, "Sau khi…", are no name). A question typed with diacritics is
+    returned normalized."""
+    q = normalize(question)
+    if is_accented_query(q):
+        return q
+    names: dict[tuple[str, ...], str] = {}
+    for text in texts:
+        for _level, name in _leveled_names(normalize(text)):
+            names.setdefault(tuple(fold_accents(name).lower().split()), name)
+    low = fold_accents(q).lower()
+    edits = []
+    for m in _LEVELS.finditer(low, False):
+        words, i = [], m.end()
+        while len(words) < 4 and (w := _NAME_WORD.match(low, i)):
+            words.append(w)
+            i = w.end()
+        for n in range(len(words), 0, -1):
+            name = names.get(tuple(w.group(1) for w in words[:n]))
+            if name:
+                level = _LEVEL_FORMS.get(m.group(), m.group())
+                edits.append((m.start(), words[n - 1].end(1), f"{level} {name}"))
+                break
+    for a, b, name in reversed(edits):
+        q = q[:a] + name + q[b:]
+    return q
+
+
 def _named_in(name: str, where: str) -> bool:
     """Whether `where` (folded, capitals kept) names `name`: as written, or by its initials
     for a name of three words or more ("Hồ Chí Minh": "TP.HCM")."""
